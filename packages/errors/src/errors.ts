@@ -1,0 +1,124 @@
+import { errnoDescription, errnoName } from './errno.js';
+
+/** Base class of every error bpfkit throws. */
+export class BpfError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export interface SyscallErrorOptions {
+  /** What was being attempted, e.g. `attach XDP to ifindex 999`; becomes the message prefix. */
+  context?: string;
+  /** Extra explanation: what the errno most likely means in this situation. */
+  hint?: string;
+  cause?: unknown;
+}
+
+/** A system call failed. `code` is the errno's name (`'ENOENT'`), as in Node's own errors. */
+export class SyscallError extends BpfError {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly hint?: string;
+
+  constructor(syscall: string, errno: number, options: SyscallErrorOptions = {}) {
+    const code = errnoName(errno);
+    const head = options.context ? `${options.context}: ` : '';
+    const tail = options.hint ? ` (${options.hint})` : '';
+    super(`${head}${syscall}: ${code} (${errnoDescription(errno)})${tail}`, { cause: options.cause });
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+    if (options.hint !== undefined) this.hint = options.hint;
+  }
+
+  /** The same error with another context prefix (what the caller was attempting). */
+  withContext(context: string): SyscallError {
+    return new SyscallError(this.syscall, this.errno, { context, hint: this.hint, cause: this });
+  }
+}
+
+export interface NotSupportedErrorOptions {
+  /** The first kernel version that has the feature, e.g. `'5.7'`. */
+  minimumKernel?: string;
+  /**
+   * Set when a probe shows the running kernel was built without the feature (e.g.
+   * `'CONFIG_KPROBES'`), as opposed to being too old for it. Strict test runs allow such skips.
+   */
+  missingConfig?: string;
+  /** Free-form detail appended to the message. */
+  detail?: string;
+  cause?: unknown;
+}
+
+/** The kernel (or platform) lacks a feature: found by a feature probe, or EOPNOTSUPP/ENOTSUPP. */
+export class NotSupportedError extends BpfError {
+  readonly code = 'ERR_BPF_NOT_SUPPORTED' as const;
+  readonly feature: string;
+  readonly minimumKernel?: string;
+  readonly missingConfig?: string;
+
+  constructor(feature: string, options: NotSupportedErrorOptions = {}) {
+    const parts = [`${feature} not supported`];
+    if (options.minimumKernel) parts.push(`(requires >= v${options.minimumKernel})`);
+    if (options.missingConfig) parts.push(`(kernel built without ${options.missingConfig})`);
+    if (options.detail) parts.push(`: ${options.detail}`);
+    super(parts.join(' ').replace(' :', ':'), { cause: options.cause });
+    this.feature = feature;
+    if (options.minimumKernel !== undefined) this.minimumKernel = options.minimumKernel;
+    if (options.missingConfig !== undefined) this.missingConfig = options.missingConfig;
+  }
+}
+
+/** An ELF or kernel symbol does not exist (cilium's ErrNoSymbol). */
+export class SymbolNotFoundError extends BpfError {
+  readonly code = 'ERR_BPF_SYMBOL_NOT_FOUND' as const;
+  readonly symbol: string;
+  readonly path?: string;
+
+  constructor(symbol: string, options: { path?: string; detail?: string; cause?: unknown } = {}) {
+    const where = options.path ? ` in ${options.path}` : '';
+    const detail = options.detail ? `: ${options.detail}` : '';
+    super(`symbol ${symbol}: not found${where}${detail}`, { cause: options.cause });
+    this.symbol = symbol;
+    if (options.path !== undefined) this.path = options.path;
+  }
+}
+
+/** Bad input caught before any system call was made. */
+export class InvalidArgumentError extends BpfError {
+  readonly code = 'ERR_INVALID_ARG_VALUE' as const;
+  readonly argument: string;
+
+  constructor(argument: string, message: string, options?: { cause?: unknown }) {
+    super(`invalid ${argument}: ${message}`, options);
+    this.argument = argument;
+  }
+}
+
+function chain(err: unknown, test: (e: unknown) => boolean): boolean {
+  for (let e = err, depth = 0; e != null && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
+    if (test(e)) return true;
+  }
+  return false;
+}
+
+const NOT_SUPPORTED_ERRNOS = new Set([95 /* EOPNOTSUPP */, 524 /* ENOTSUPP */]);
+
+/** True for NotSupportedError and EOPNOTSUPP/ENOTSUPP anywhere in the cause chain. */
+export function isNotSupported(err: unknown): boolean {
+  return chain(
+    err,
+    (e) => e instanceof NotSupportedError || (e instanceof SyscallError && NOT_SUPPORTED_ERRNOS.has(e.errno)),
+  );
+}
+
+/** True for "does not exist": ENOENT (Node's or ours) or SymbolNotFoundError, anywhere in the cause chain. */
+export function isNotExist(err: unknown): boolean {
+  return chain(
+    err,
+    (e) => e instanceof SymbolNotFoundError || (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT'),
+  );
+}

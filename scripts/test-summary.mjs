@@ -1,0 +1,33 @@
+// Adds up every package's vitest JSON report and prints the plain line CI reads:
+// "N passed, N failed[, N skipped]". Exit status: non-zero when anything failed, when a package
+// with a test script produced no report, or when the test runner itself ($1) failed.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+
+const runnerStatus = Number(process.argv[2] ?? 0);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const missing = [];
+for (const dir of ['packages', 'apps'].filter((d) => existsSync(d))) {
+  for (const pkg of readdirSync(dir)) {
+    const manifest = `${dir}/${pkg}/package.json`;
+    if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test) continue;
+    const report = `${dir}/${pkg}/test-results.json`;
+    if (!existsSync(report)) {
+      missing.push(`${dir}/${pkg}`);
+      continue;
+    }
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    // A file that failed to load or crashed has no failed test of its own: count it once.
+    for (const file of r.testResults ?? []) {
+      if (file.status === 'failed' && !file.assertionResults?.some((a) => a.status === 'failed')) failed += 1;
+    }
+    skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+  }
+}
+if (missing.length) console.error(`no test report from: ${missing.join(', ')}`);
+failed += missing.length;
+console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+process.exit(runnerStatus !== 0 || failed > 0 || passed === 0 ? 1 : 0);
