@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['../../testing/global-setup.ts'],
     testTimeout: 60_000,
+    // fd.test.ts forces garbage collection to prove the finalizer closes dropped FDs.
+    execArgv: ['--expose-gc'],
   },
 });

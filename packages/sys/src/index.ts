@@ -1,1 +1,38 @@
-export {};
+export * from '@bpfkit/errors';
+export { syscallNumbers } from './arch.js';
+export type { SyscallNumbers } from './arch.js';
+export { AttrReader, AttrWriter, cString } from './attr.js';
+export { bpf, bpfFD, holding } from './bpf.js';
+export * from './constants.js';
+export { dupFd, FD, onFinalizedFD } from './fd.js';
+export {
+  addressOf,
+  bind,
+  connect,
+  fcntl,
+  getsockname,
+  getsockopt,
+  gettid,
+  ioctl,
+  mount,
+  recvfrom,
+  renameat2,
+  sendto,
+  setns,
+  setsockopt,
+  statfs,
+  umount2,
+  unlink,
+  unshare,
+} from './libc.js';
+export { close, socket } from './socket.js';
+export * from './prog.js';
+export * from './map.js';
+export * from './obj.js';
+export * from './attach.js';
+export * from './link.js';
+export * from './btf.js';
+export * from './perf.js';
+export * from './info.js';
+export * from './probe.js';
+export * from './features.js';

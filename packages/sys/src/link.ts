@@ -1,0 +1,273 @@
+import { InvalidArgumentError } from '@bpfkit/errors';
+import { AttrWriter, cString, toU64 } from './attr.js';
+import { bpf, bpfFD } from './bpf.js';
+import { Cmd } from './constants.js';
+import type { FD } from './fd.js';
+import { addressOf } from './libc.js';
+
+/** The common header of BPF_LINK_CREATE; `targetFd` and `targetIfindex` share one slot. */
+interface LinkCreateHeader {
+  progFd: number;
+  targetFd?: number;
+  targetIfindex?: number;
+  attachType: number;
+  flags?: number;
+}
+
+/**
+ * The `link_create` union, one variant per cilium LinkCreate*Attr. Pointer fields are
+ * addresses here; `linkCreate` builds them from arrays.
+ */
+export type LinkCreateAttr = LinkCreateHeader &
+  (
+    | { kind: 'generic'; targetBtfId?: number }
+    | { kind: 'iter'; iterInfo?: bigint; iterInfoLen?: number }
+    | { kind: 'perfEvent'; bpfCookie?: number | bigint }
+    | { kind: 'kprobeMulti'; kprobeMultiFlags?: number; cnt: number; syms?: bigint; addrs?: bigint; cookies?: bigint }
+    | { kind: 'tracing'; targetBtfId?: number; cookie?: number | bigint }
+    | { kind: 'tcx' | 'netkit'; relativeFd?: number; relativeId?: number; expectedRevision?: number | bigint }
+    | { kind: 'netfilter'; pf: number; hooknum: number; priority: number; netfilterFlags?: number }
+    | {
+        kind: 'uprobeMulti';
+        path: bigint;
+        offsets: bigint;
+        refCtrOffsets?: bigint;
+        cookies?: bigint;
+        cnt: number;
+        uprobeMultiFlags?: number;
+        pid?: number;
+      }
+  );
+
+export const LINK_CREATE_ATTR_SIZE = 64;
+
+export function encodeLinkCreateAttr(a: LinkCreateAttr): Uint8Array {
+  if (a.targetFd !== undefined && a.targetIfindex !== undefined) {
+    throw new InvalidArgumentError('targetIfindex', 'targetFd and targetIfindex are mutually exclusive');
+  }
+  const w = new AttrWriter(LINK_CREATE_ATTR_SIZE)
+    .u32(0, a.progFd, 'progFd')
+    .u32(4, a.targetFd ?? a.targetIfindex, 'targetFd')
+    .u32(8, a.attachType, 'attachType')
+    .u32(12, a.flags, 'flags');
+  switch (a.kind) {
+    case 'generic':
+      return w.u32(16, a.targetBtfId, 'targetBtfId').bytes;
+    case 'iter':
+      return w.u64(16, a.iterInfo, 'iterInfo').u32(24, a.iterInfoLen, 'iterInfoLen').bytes;
+    case 'perfEvent':
+      return w.u64(16, a.bpfCookie, 'bpfCookie').bytes;
+    case 'kprobeMulti':
+      return w
+        .u32(16, a.kprobeMultiFlags, 'kprobeMultiFlags')
+        .u32(20, a.cnt, 'cnt')
+        .u64(24, a.syms, 'syms')
+        .u64(32, a.addrs, 'addrs')
+        .u64(40, a.cookies, 'cookies').bytes;
+    case 'tracing':
+      return w.u32(16, a.targetBtfId, 'targetBtfId').u64(24, a.cookie, 'cookie').bytes;
+    case 'tcx':
+    case 'netkit':
+      if (a.relativeFd !== undefined && a.relativeId !== undefined) {
+        throw new InvalidArgumentError('relativeId', 'relativeFd and relativeId are mutually exclusive');
+      }
+      return w.u32(16, a.relativeFd ?? a.relativeId, 'relativeFd').u64(24, a.expectedRevision, 'expectedRevision').bytes;
+    case 'netfilter':
+      return w
+        .u32(16, a.pf, 'pf')
+        .u32(20, a.hooknum, 'hooknum')
+        .s32(24, a.priority, 'priority')
+        .u32(28, a.netfilterFlags, 'netfilterFlags').bytes;
+    case 'uprobeMulti':
+      return w
+        .u64(16, a.path, 'path')
+        .u64(24, a.offsets, 'offsets')
+        .u64(32, a.refCtrOffsets, 'refCtrOffsets')
+        .u64(40, a.cookies, 'cookies')
+        .u32(48, a.cnt, 'cnt')
+        .u32(52, a.uprobeMultiFlags, 'uprobeMultiFlags')
+        .u32(56, a.pid, 'pid').bytes;
+  }
+}
+
+type U64s = readonly (number | bigint)[];
+
+/** What `linkCreate` takes: LinkCreateAttr with arrays and strings in place of pointers. */
+export type LinkCreateOptions = LinkCreateHeader &
+  (
+    | { kind?: 'generic'; targetBtfId?: number }
+    | { kind: 'iter'; iterInfo?: Uint8Array }
+    | { kind: 'perfEvent'; bpfCookie?: number | bigint }
+    | { kind: 'kprobeMulti'; kprobeMultiFlags?: number; syms?: readonly string[]; addrs?: U64s; cookies?: U64s }
+    | { kind: 'tracing'; targetBtfId?: number; cookie?: number | bigint }
+    | { kind: 'tcx' | 'netkit'; relativeFd?: number; relativeId?: number; expectedRevision?: number | bigint }
+    | { kind: 'netfilter'; pf: number; hooknum: number; priority: number; netfilterFlags?: number }
+    | {
+        kind: 'uprobeMulti';
+        path: string;
+        offsets: U64s;
+        refCtrOffsets?: U64s;
+        cookies?: U64s;
+        uprobeMultiFlags?: number;
+        pid?: number;
+      }
+    | { kind: 'structOps'; mapFd: number }
+  );
+
+/** A packed `u64[]` for pointer fields; empty arrays become NULL. */
+function u64Array(values: U64s | undefined, field: string): Uint8Array | undefined {
+  if (!values || values.length === 0) return undefined;
+  const out = new BigUint64Array(values.length);
+  values.forEach((v, i) => (out[i] = toU64(v, `${field}[${i}]`)));
+  return new Uint8Array(out.buffer);
+}
+
+const addr = (b: Uint8Array | undefined): bigint | undefined => (b ? addressOf(b) : undefined);
+
+function sameLength(field: string, arr: U64s | undefined, want: number): void {
+  if (arr && arr.length > 0 && arr.length !== want) {
+    throw new InvalidArgumentError(field, `have ${arr.length} entries but want ${want}`);
+  }
+}
+
+/** BPF_LINK_CREATE, any variant. Returns the link's fd. */
+export function linkCreate(o: LinkCreateOptions): FD {
+  const keep: unknown[] = [];
+  const hold = <T>(x: T): T => (keep.push(x), x);
+  const header = { progFd: o.progFd, targetFd: o.targetFd, targetIfindex: o.targetIfindex, attachType: o.attachType, flags: o.flags };
+  let attr: LinkCreateAttr;
+  switch (o.kind) {
+    case undefined:
+    case 'generic':
+      attr = { ...header, kind: 'generic', targetBtfId: o.targetBtfId };
+      break;
+    case 'structOps':
+      // The kernel reads link_create.map_fd, which aliases prog_fd.
+      attr = { ...header, progFd: o.mapFd, kind: 'generic' };
+      break;
+    case 'iter':
+      attr = { ...header, kind: 'iter', iterInfo: addr(hold(o.iterInfo)), iterInfoLen: o.iterInfo?.byteLength };
+      break;
+    case 'perfEvent':
+      attr = { ...header, kind: 'perfEvent', bpfCookie: o.bpfCookie };
+      break;
+    case 'kprobeMulti': {
+      const cnt = o.syms?.length || o.addrs?.length || 0;
+      if (cnt === 0) throw new InvalidArgumentError('syms', 'one of syms or addrs is required');
+      if (o.syms?.length && o.addrs?.length) throw new InvalidArgumentError('addrs', 'syms and addrs are mutually exclusive');
+      sameLength('cookies', o.cookies, cnt);
+      let syms: bigint | undefined;
+      if (o.syms?.length) {
+        const strings = o.syms.map((s) => hold(cString(s)));
+        syms = addr(hold(u64Array(strings.map((s) => addressOf(s)), 'syms')));
+      }
+      attr = {
+        ...header,
+        kind: 'kprobeMulti',
+        kprobeMultiFlags: o.kprobeMultiFlags,
+        cnt,
+        syms,
+        addrs: addr(hold(u64Array(o.addrs, 'addrs'))),
+        cookies: addr(hold(u64Array(o.cookies, 'cookies'))),
+      };
+      break;
+    }
+    case 'tracing':
+      attr = { ...header, kind: 'tracing', targetBtfId: o.targetBtfId, cookie: o.cookie };
+      break;
+    case 'tcx':
+    case 'netkit':
+      attr = { ...header, kind: o.kind, relativeFd: o.relativeFd, relativeId: o.relativeId, expectedRevision: o.expectedRevision };
+      break;
+    case 'netfilter':
+      attr = { ...header, kind: 'netfilter', pf: o.pf, hooknum: o.hooknum, priority: o.priority, netfilterFlags: o.netfilterFlags };
+      break;
+    case 'uprobeMulti': {
+      const cnt = o.offsets.length;
+      if (cnt === 0) throw new InvalidArgumentError('offsets', 'at least one offset is required');
+      sameLength('refCtrOffsets', o.refCtrOffsets, cnt);
+      sameLength('cookies', o.cookies, cnt);
+      attr = {
+        ...header,
+        kind: 'uprobeMulti',
+        path: addressOf(hold(cString(o.path))),
+        offsets: addressOf(hold(u64Array(o.offsets, 'offsets')!)),
+        refCtrOffsets: addr(hold(u64Array(o.refCtrOffsets, 'refCtrOffsets'))),
+        cookies: addr(hold(u64Array(o.cookies, 'cookies'))),
+        cnt,
+        uprobeMultiFlags: o.uprobeMultiFlags,
+        pid: o.pid,
+      };
+      break;
+    }
+  }
+  return bpfFD(Cmd.LinkCreate, encodeLinkCreateAttr(attr), 'link', keep);
+}
+
+/** BPF_LINK_UPDATE attr. */
+export interface LinkUpdateAttr {
+  linkFd: number;
+  newProgFd: number;
+  flags?: number;
+  oldProgFd?: number;
+}
+
+export const LINK_UPDATE_ATTR_SIZE = 16;
+
+export function encodeLinkUpdateAttr(a: LinkUpdateAttr): Uint8Array {
+  return new AttrWriter(LINK_UPDATE_ATTR_SIZE)
+    .u32(0, a.linkFd, 'linkFd')
+    .u32(4, a.newProgFd, 'newProgFd')
+    .u32(8, a.flags, 'flags')
+    .u32(12, a.oldProgFd, 'oldProgFd').bytes;
+}
+
+/** BPF_LINK_UPDATE: swap the link's program (with BPF_F_REPLACE, only if it is `oldProgFd`). */
+export function linkUpdate(a: LinkUpdateAttr): void {
+  bpf(Cmd.LinkUpdate, encodeLinkUpdateAttr(a));
+}
+
+/** BPF_LINK_DETACH: the link stays open but no longer attached. */
+export function linkDetach(linkFd: number): void {
+  bpf(Cmd.LinkDetach, new AttrWriter(4).u32(0, linkFd, 'linkFd').bytes);
+}
+
+/** BPF_ITER_CREATE: an fd that reads the iterator's output. */
+export function iterCreate(linkFd: number, flags?: number): FD {
+  return bpfFD(Cmd.IterCreate, new AttrWriter(8).u32(0, linkFd, 'linkFd').u32(4, flags, 'flags').bytes, 'iter');
+}
+
+/** BPF_RAW_TRACEPOINT_OPEN attr. */
+export interface RawTracepointOpenAttr {
+  name?: bigint;
+  progFd: number;
+  cookie?: number | bigint;
+}
+
+export const RAW_TRACEPOINT_OPEN_ATTR_SIZE = 24;
+
+export function encodeRawTracepointOpenAttr(a: RawTracepointOpenAttr): Uint8Array {
+  return new AttrWriter(RAW_TRACEPOINT_OPEN_ATTR_SIZE)
+    .u64(0, a.name, 'name')
+    .u32(8, a.progFd, 'progFd')
+    .u64(16, a.cookie, 'cookie').bytes;
+}
+
+/**
+ * BPF_RAW_TRACEPOINT_OPEN: attaches a raw tracepoint program to `name`, or (name omitted) a
+ * tracing/LSM program to the target it was loaded for. The cookie needs kernel 6.10.
+ */
+export function rawTracepointOpen(o: { name?: string; progFd: number; cookie?: number | bigint }): FD {
+  const name = o.name === undefined ? undefined : cString(o.name);
+  const attr = encodeRawTracepointOpenAttr({
+    name: name ? addressOf(name) : undefined,
+    progFd: o.progFd,
+    cookie: o.cookie,
+  });
+  return bpfFD(Cmd.RawTracepointOpen, attr, 'raw_tracepoint', [name]);
+}
+
+/** BPF_ENABLE_STATS: run-time statistics stay on while the returned fd is open. */
+export function enableStats(type: number): FD {
+  return bpfFD(Cmd.EnableStats, new AttrWriter(4).u32(0, type, 'type').bytes, 'stats');
+}
