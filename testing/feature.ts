@@ -4,7 +4,6 @@
  * is new enough for the feature, unless the probe found it was built without it (missingConfig).
  */
 import { release } from 'node:os';
-import { isNotSupported } from '@bpfkit/errors';
 
 interface SkipContext {
   skip(note?: string): never;
@@ -19,6 +18,18 @@ interface NotSupportedLike {
 
 export const strict = process.env.BPFKIT_STRICT === '1';
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * The same test as @bpfkit/errors' isNotSupported, by shape: this file sits outside every
+ * package and so cannot import one.
+ */
+function isNotSupported(err: unknown): boolean {
+  for (let e = err, depth = 0; e != null && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, errno } = e as { code?: unknown; errno?: unknown };
+    if (code === 'ERR_BPF_NOT_SUPPORTED' || errno === 95 || errno === 524) return true;
+  }
+  return false;
+}
 
 function parseVersion(v: string): number[] {
   return (v.match(/^(\d+)\.(\d+)(?:\.(\d+))?/)?.slice(1) ?? []).map((x) => Number(x ?? 0));

@@ -97,3 +97,13 @@ describe('typed errors', () => {
     expect(inv.message).toBe('invalid offset: must be a non-negative integer');
   });
 });
+
+describe('names survive bundling', () => {
+  it('each class names itself explicitly', () => {
+    expect(new BpfError('x').name).toBe('BpfError');
+    expect(new SyscallError('bpf', 1).name).toBe('SyscallError');
+    expect(new NotSupportedError('x').name).toBe('NotSupportedError');
+    expect(new SymbolNotFoundError('x').name).toBe('SymbolNotFoundError');
+    expect(new InvalidArgumentError('a', 'b').name).toBe('InvalidArgumentError');
+  });
+});

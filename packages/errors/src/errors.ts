@@ -4,7 +4,7 @@ import { errnoDescription, errnoName } from './errno.js';
 export class BpfError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    this.name = 'BpfError';
   }
 }
 
@@ -28,6 +28,7 @@ export class SyscallError extends BpfError {
     const head = options.context ? `${options.context}: ` : '';
     const tail = options.hint ? ` (${options.hint})` : '';
     super(`${head}${syscall}: ${code} (${errnoDescription(errno)})${tail}`, { cause: options.cause });
+    this.name = 'SyscallError';
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
@@ -66,6 +67,7 @@ export class NotSupportedError extends BpfError {
     if (options.missingConfig) parts.push(`(kernel built without ${options.missingConfig})`);
     if (options.detail) parts.push(`: ${options.detail}`);
     super(parts.join(' ').replace(' :', ':'), { cause: options.cause });
+    this.name = 'NotSupportedError';
     this.feature = feature;
     if (options.minimumKernel !== undefined) this.minimumKernel = options.minimumKernel;
     if (options.missingConfig !== undefined) this.missingConfig = options.missingConfig;
@@ -82,6 +84,7 @@ export class SymbolNotFoundError extends BpfError {
     const where = options.path ? ` in ${options.path}` : '';
     const detail = options.detail ? `: ${options.detail}` : '';
     super(`symbol ${symbol}: not found${where}${detail}`, { cause: options.cause });
+    this.name = 'SymbolNotFoundError';
     this.symbol = symbol;
     if (options.path !== undefined) this.path = options.path;
   }
@@ -94,6 +97,7 @@ export class InvalidArgumentError extends BpfError {
 
   constructor(argument: string, message: string, options?: { cause?: unknown }) {
     super(`invalid ${argument}: ${message}`, options);
+    this.name = 'InvalidArgumentError';
     this.argument = argument;
   }
 }

@@ -29,3 +29,42 @@ export function layout(size: number, fields: [offset: number, bytes: 4 | 8, valu
   }
   return out;
 }
+
+/** One 8-byte instruction. */
+function insn(code: number, dst: number, src: number, off: number, imm: number): number[] {
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  b[0] = code;
+  b[1] = (src << 4) | dst;
+  v.setInt16(2, off, true);
+  v.setInt32(4, imm, true);
+  return [...b];
+}
+
+/**
+ * Hand-encoded: increment the u64 at key 0 of array map `mapFd`, then return `ret`.
+ * (The asm builder lives in @bpfkit/ebpf; sys tests must not depend on it.)
+ */
+export function counterInsns(mapFd: number, ret = 0): Uint8Array {
+  return new Uint8Array([
+    ...insn(0xb7, 1, 0, 0, 0), // r1 = 0
+    ...insn(0x63, 10, 1, -4, 0), // *(u32 *)(r10 - 4) = r1
+    ...insn(0xbf, 2, 10, 0, 0), // r2 = r10
+    ...insn(0x07, 2, 0, 0, -4), // r2 += -4
+    ...insn(0x18, 1, 1, 0, mapFd), // r1 = map (ld_imm64, BPF_PSEUDO_MAP_FD)
+    ...insn(0x00, 0, 0, 0, 0),
+    ...insn(0x85, 0, 0, 0, 1), // call bpf_map_lookup_elem
+    ...insn(0x15, 0, 0, 2, 0), // if r0 == 0 goto +2
+    ...insn(0xb7, 1, 0, 0, 1), // r1 = 1
+    ...insn(0xdb, 0, 1, 0, 0), // lock *(u64 *)(r0 + 0) += r1
+    ...insn(0xb7, 0, 0, 0, ret), // r0 = ret
+    ...insn(0x95, 0, 0, 0, 0), // exit
+  ]);
+}
+
+/** The u64 at key 0 of an array map. */
+export function readCounter(lookup: (key: Uint8Array, value: Uint8Array) => boolean): bigint {
+  const value = new Uint8Array(8);
+  if (!lookup(new Uint8Array(4), value)) throw new Error('counter key 0 missing');
+  return new DataView(value.buffer).getBigUint64(0, true);
+}
