@@ -1,0 +1,232 @@
+/**
+ * pnpm test:kernels [--kernel 6.1] [--kernel 6.12] [--kernel host|5.10|trixie|sid] [--packages errors,sys]
+ *                   [--timeout 1800] [--write-readme] [--prepare-only]
+ *
+ * For each kernel: resolve the current Debian package, prepare it once into the cache, boot it
+ * and run the selected packages' real-kernel tests in one vitest process with BPFKIT_STRICT=1;
+ * then write the matrix (tools/vmtest/results/matrix.json), this run's totals
+ * (results/last-run.json), and with --write-readme the README's compatibility section.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { Apt } from './apt.js';
+import { DEFAULT_KERNELS, kernelSpec } from './kernels.js';
+import { type KernelRun, renderReadmeSection, sumTotals, totals, updateReadme } from './matrix.js';
+import { prepareKernel, resolveKernel } from './prepare.js';
+import { REPORT_FILE, type SuiteReport } from './report.js';
+import { VmError, boot, tail } from './vm.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const TOOL = join(ROOT, 'tools/vmtest');
+const RESULTS = join(TOOL, 'results');
+
+function log(msg: string): void {
+  process.stderr.write(`vmtest: ${msg}\n`);
+}
+
+/** Package directories (relative to the root) that have a test script and at least one test file. */
+export function discoverPackages(root: string): string[] {
+  const hasTests = (dir: string): boolean =>
+    ['src', 'test'].some((d) => {
+      const p = join(root, dir, d);
+      return existsSync(p) && readdirSync(p, { recursive: true }).some((f) => /\.test\.[cm]?[jt]s$/.test(String(f)));
+    });
+  const dirs = [...readdirSync(join(root, 'packages')).map((p) => `packages/${p}`), 'tools/vmtest'];
+  return dirs.filter((d) => {
+    const manifest = join(root, d, 'package.json');
+    return existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test && hasTests(d);
+  });
+}
+
+function suiteArgv(poolArgs: string[]): string[] {
+  return [
+    process.execPath,
+    join(ROOT, 'node_modules/vitest/vitest.mjs'),
+    'run',
+    '--config', join(TOOL, 'vitest.guest.config.ts'),
+    '--reporter', join(TOOL, 'dist/reporter.js'),
+    '--reporter', 'default',
+    ...poolArgs,
+  ];
+}
+
+function suiteEnv(packages: string[], guest: boolean): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    BPFKIT_STRICT: '1',
+    BPFKIT_VMTEST_SUITE: '1',
+    BPFKIT_VMTEST_PACKAGES: packages.join(','),
+    BPFKIT_VMTEST_ROOT: ROOT,
+    ...(guest ? { BPFKIT_VMTEST_GUEST: '1' } : {}),
+    NO_COLOR: '1',
+  };
+}
+
+function parseReport(text: string | undefined): SuiteReport | undefined {
+  return text === undefined ? undefined : (JSON.parse(text) as SuiteReport);
+}
+
+function finish(
+  name: string,
+  rel: string,
+  packageVersion: string | undefined,
+  started: number,
+  exitCode: number | null,
+  timedOut: boolean,
+  report: SuiteReport | undefined,
+  output: string,
+): KernelRun {
+  const status = timedOut ? 'timeout' : report ? 'ok' : exitCode !== null && exitCode > 128 ? 'crashed' : 'no-report';
+  return {
+    name,
+    release: report?.release ?? rel,
+    ...(packageVersion ? { packageVersion } : {}),
+    status,
+    exitCode,
+    durationMs: Date.now() - started,
+    date: new Date().toISOString(),
+    ...(report ? { report } : {}),
+    ...(status !== 'ok' || exitCode !== 0 ? { logTail: tail(output, 40) } : {}),
+  };
+}
+
+async function runHost(packages: string[], poolArgs: string[], timeoutMs: number): Promise<KernelRun> {
+  const started = Date.now();
+  const out = mkdtempSync(join(tmpdir(), 'vmtest-host-'));
+  const argv = suiteArgv(poolArgs);
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: ROOT,
+    env: { ...suiteEnv(packages, false), BPFKIT_VMTEST_OUT: out, BPFKIT_VMTEST_KERNEL: 'host' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const take = (chunk: Buffer): void => {
+    output += chunk.toString();
+    process.stdout.write(chunk);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    process.kill(-child.pid!, 'SIGKILL');
+  }, timeoutMs);
+  const code = await new Promise<number | null>((res) => child.on('close', (c, sig) => res(c ?? (sig ? 128 + 9 : null))));
+  clearTimeout(timer);
+  const reportPath = join(out, REPORT_FILE);
+  const report = parseReport(existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : undefined);
+  rmSync(out, { recursive: true, force: true });
+  return finish('host', release(), undefined, started, code, timedOut, report, output);
+}
+
+async function runKernel(name: string, cacheDir: string, packages: string[], poolArgs: string[], opts: Options): Promise<KernelRun> {
+  const started = Date.now();
+  const spec = kernelSpec(name);
+  const apt = new Apt(cacheDir, spec);
+  const resolved = resolveKernel(apt, spec);
+  const kernel = prepareKernel(apt, resolved, cacheDir, log);
+  log(`${name}: prepared ${kernel.release} in ${((Date.now() - started) / 1000).toFixed(1)} s; booting`);
+  if (opts.prepareOnly) {
+    return { name, release: kernel.release, packageVersion: kernel.packageVersion, status: 'ok', exitCode: 0, durationMs: 0, date: new Date().toISOString() };
+  }
+  const bootStarted = Date.now();
+  const r = await boot({
+    kernel,
+    argv: suiteArgv(poolArgs),
+    cwd: ROOT,
+    env: suiteEnv(packages, true),
+    timeoutMs: opts.timeoutMs,
+    memory: opts.memory,
+    onOutput: (chunk) => process.stdout.write(chunk),
+  });
+  const report = parseReport(r.files.get(REPORT_FILE));
+  const run = finish(name, kernel.release, kernel.packageVersion, bootStarted, r.exitCode, r.status === 'timeout', report, r.output);
+  const boot_ = r.status === 'vm-failed' ? { status: 'vm-failed' as const } : {};
+  if (r.status !== 'exited' || !report) {
+    const why = r.status === 'timeout' ? `timed out after ${opts.timeoutMs / 1000} s` : r.status === 'vm-failed' ? 'the VM gave no exit status (did not boot, or the init failed)' : `no report (guest exit ${r.exitCode})`;
+    log(`${name} (${kernel.release}): ${why}\n--- output tail ---\n${tail(r.output)}\n--- console tail ---\n${tail(r.console)}`);
+    return { ...run, ...boot_, logTail: `${tail(r.output, 20)}\n--- console ---\n${tail(r.console, 20)}` };
+  }
+  return run;
+}
+
+interface Options {
+  timeoutMs: number;
+  memory: string;
+  prepareOnly: boolean;
+}
+
+function loadMatrix(): KernelRun[] {
+  const p = join(RESULTS, 'matrix.json');
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { runs: KernelRun[] }).runs : [];
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      kernel: { type: 'string', multiple: true },
+      packages: { type: 'string' },
+      timeout: { type: 'string', default: '2400' },
+      memory: { type: 'string', default: '1G' },
+      pool: { type: 'string', default: 'threads' },
+      cache: { type: 'string', default: process.env.BPFKIT_VMCACHE ?? join(ROOT, '.vmcache') },
+      'write-readme': { type: 'boolean', default: false },
+      'prepare-only': { type: 'boolean', default: false },
+    },
+  });
+  const kernels = values.kernel ?? [...DEFAULT_KERNELS];
+  for (const k of kernels) if (k !== 'host') kernelSpec(k);
+  const packages = values.packages ? values.packages.split(',').map((p) => (p.includes('/') ? p : p === 'vmtest' ? 'tools/vmtest' : `packages/${p}`)) : discoverPackages(ROOT);
+  // One process: a worker thread (or one fork) runs every file in turn, without re-isolation.
+  const poolArgs = [`--pool=${values.pool}`, '--maxWorkers=1', '--no-file-parallelism', '--no-isolate'];
+  const opts: Options = { timeoutMs: Number(values.timeout) * 1000, memory: values.memory, prepareOnly: values['prepare-only'] };
+  const cacheDir = resolve(values.cache);
+  if (!existsSync(join(TOOL, 'dist/reporter.js'))) throw new Error('tools/vmtest is not built: run pnpm --filter @bpfkit/vmtest build');
+
+  log(`kernels: ${kernels.join(', ')}; packages: ${packages.join(', ')}; cache: ${cacheDir}`);
+  mkdirSync(RESULTS, { recursive: true });
+  rmSync(join(RESULTS, 'last-run.json'), { force: true });
+  const runs: KernelRun[] = [];
+  for (const name of kernels) {
+    const started = Date.now();
+    let run: KernelRun;
+    try {
+      run = name === 'host' ? await runHost(packages, poolArgs, opts.timeoutMs) : await runKernel(name, cacheDir, packages, poolArgs, opts);
+    } catch (err) {
+      const msg = err instanceof VmError ? err.message : `[${name}] ${(err as Error).message}`;
+      log(msg);
+      run = { name, release: '?', status: 'vm-failed', exitCode: null, durationMs: Date.now() - started, date: new Date().toISOString(), logTail: msg };
+    }
+    runs.push(run);
+    const t = totals(run);
+    log(`${name} (${run.release}): ${run.status}, exit ${run.exitCode}, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped in ${(run.durationMs / 1000).toFixed(1)} s`);
+  }
+  if (opts.prepareOnly) return 0;
+
+  const merged = [...loadMatrix().filter((r) => !kernels.includes(r.name)), ...runs];
+  const order = ['host', '5.10', '6.1', '6.12', 'trixie', 'sid'];
+  merged.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  writeFileSync(join(RESULTS, 'matrix.json'), JSON.stringify({ runs: merged }, null, 1) + '\n');
+  const sum = sumTotals(runs);
+  writeFileSync(join(RESULTS, 'last-run.json'), JSON.stringify({ kernels, ...sum }, null, 1) + '\n');
+  if (values['write-readme']) {
+    const readme = join(ROOT, 'README.md');
+    writeFileSync(readme, updateReadme(readFileSync(readme, 'utf8'), renderReadmeSection(merged)));
+    log('README.md: kernel compatibility section updated');
+  }
+  console.log(`kernels ${kernels.join(', ')}: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
+  return sum.failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log((err as Error).message);
+    process.exit(2);
+  },
+);

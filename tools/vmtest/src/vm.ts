@@ -1,0 +1,200 @@
+/**
+ * Boots a prepared kernel under qemu (TCG: KVM does not work on these hosts) with the host's /
+ * as the guest's read-only root and runs one bash script in it, in the host's working directory
+ * with the host's environment. qemu runs in its own process group, which is killed on every way
+ * out: normal exit, timeout, error, and SIGINT/SIGTERM of the runner.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { PreparedKernel } from './prepare.js';
+
+export interface BootOptions {
+  readonly kernel: PreparedKernel;
+  /** The guest command, run by the host's bash as root in the chroot onto the overlay root. */
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  /** Environment of the guest command (default: the runner's). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs: number;
+  readonly memory?: string;
+  readonly smp?: number;
+  /** The qemu binary (a name looked up in PATH, or a path). */
+  readonly qemu?: string;
+  /** Extra kernel command-line parameters. */
+  readonly append?: string;
+  /** Called with each chunk of the guest command's output as it arrives. */
+  readonly onOutput?: (chunk: string) => void;
+}
+
+export type BootStatus = 'exited' | 'timeout' | 'vm-failed';
+
+export interface BootResult {
+  readonly kernel: string;
+  /** exited: the guest command finished (see exitCode); timeout: killed; vm-failed: no status came back. */
+  readonly status: BootStatus;
+  /** The guest command's exit status (128+n for signal n), null unless status is exited. */
+  readonly exitCode: number | null;
+  /** The guest command's stdout and stderr. */
+  readonly output: string;
+  /** Kernel and init messages (the guest's second serial port), and qemu's own stderr. */
+  readonly console: string;
+  /** Files the guest wrote into $BPFKIT_VMTEST_OUT, by name. */
+  readonly files: ReadonlyMap<string, string>;
+  readonly durationMs: number;
+}
+
+export class VmError extends Error {
+  constructor(readonly kernel: string, message: string) {
+    super(`[${kernel}] ${message}`);
+    this.name = 'VmError';
+  }
+}
+
+const groups = new Set<number>();
+let handlersInstalled = false;
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  groups.delete(pid);
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', () => [...groups].forEach(killGroup));
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.on(signal, () => {
+      [...groups].forEach(killGroup);
+      process.exit(code);
+    });
+  }
+}
+
+/** Number of qemu process groups this process has running (for tests: must be 0 after a boot). */
+export function runningVms(): number {
+  return groups.size;
+}
+
+export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
+  const candidates = name.includes('/') ? [name] : path.split(delimiter).filter(Boolean).map((d) => join(d, name));
+  return candidates.find((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The script the guest runs: the environment, the working directory, then exec of argv. */
+export function guestScript(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): string {
+  const lines = ['#!/bin/bash'];
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || ['SHLVL', '_', 'PWD', 'OLDPWD', 'TERM'].includes(k)) continue;
+    lines.push(`export ${k}=${shellQuote(v)}`);
+  }
+  lines.push(`cd ${shellQuote(cwd)} || exit 125`, `exec ${argv.map(shellQuote).join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The guest's exit status from its console log (`vmtest-rc=N`, written by the init). */
+export function guestExitCode(consoleLog: string): number | null {
+  const all = [...consoleLog.matchAll(/vmtest-rc=(\d+)/g)];
+  return all.length ? Number(all[all.length - 1]![1]) : null;
+}
+
+export function tail(text: string, lines = 30): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export async function boot(opts: BootOptions): Promise<BootResult> {
+  const { kernel } = opts;
+  const qemuName = opts.qemu ?? 'qemu-system-x86_64';
+  const qemu = findExecutable(qemuName);
+  if (!qemu) {
+    throw new VmError(kernel.name, `${qemuName} not found in PATH: install it (apt-get install --no-install-recommends qemu-system-x86 busybox-static)`);
+  }
+  for (const f of [kernel.vmlinux, kernel.initrd]) {
+    if (!existsSync(f)) throw new VmError(kernel.name, `${f} is missing: the kernel cache is incomplete, delete ${kernel.dir}`);
+  }
+  installHandlers();
+
+  const tmp = mkdtempSync(join(tmpdir(), 'vmtest-'));
+  const out = join(tmp, 'out');
+  mkdirSync(out);
+  const consolePath = join(tmp, 'console.log');
+  const env = { ...(opts.env ?? process.env), BPFKIT_VMTEST_OUT: out, BPFKIT_VMTEST_KERNEL: kernel.name };
+  writeFileSync(join(tmp, 'cmd.sh'), guestScript(opts.argv, opts.cwd, env));
+
+  const append = [
+    'console=ttyS1 panic=-1 quiet',
+    kernel.lsm,
+    `vmtest.cmd=${join(tmp, 'cmd.sh')}`,
+    `vmtest.out=${out}`,
+    `vmtest.kmods=${kernel.modules}`,
+    opts.append ?? '',
+  ].join(' ').trim();
+  const args = [
+    '-accel', 'tcg', '-cpu', 'max', '-m', opts.memory ?? '1G', '-smp', String(opts.smp ?? 1),
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-kernel', kernel.vmlinux, '-initrd', kernel.initrd, '-append', append,
+    '-serial', 'stdio', '-serial', `file:${consolePath}`,
+    // readonly=on: qemu refuses every write to the host root, whatever the guest mounts.
+    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs', `local,path=${out},mount_tag=vmout,security_model=none`,
+  ];
+
+  const started = Date.now();
+  const child = spawn(qemu, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) groups.add(child.pid);
+  const output: string[] = [];
+  const stderr: string[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output.push(chunk);
+    opts.onOutput?.(chunk);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (child.pid !== undefined) killGroup(child.pid);
+  }, opts.timeoutMs);
+  try {
+    const spawnError = await new Promise<Error | undefined>((resolve) => {
+      child.on('error', (err) => resolve(err));
+      child.on('close', () => resolve(undefined));
+    });
+    if (spawnError) throw new VmError(kernel.name, `could not start ${qemu}: ${spawnError.message}`);
+  } finally {
+    clearTimeout(timer);
+    if (child.pid !== undefined) killGroup(child.pid);
+  }
+
+  const consoleLog = (existsSync(consolePath) ? readFileSync(consolePath, 'utf8') : '') + stderr.join('');
+  const files = new Map<string, string>();
+  for (const name of readdirSync(out)) files.set(name, readFileSync(join(out, name), 'utf8'));
+  rmSync(tmp, { recursive: true, force: true });
+
+  const exitCode = timedOut ? null : guestExitCode(consoleLog);
+  return {
+    kernel: kernel.name,
+    status: timedOut ? 'timeout' : exitCode === null ? 'vm-failed' : 'exited',
+    exitCode,
+    output: output.join(''),
+    console: consoleLog,
+    files,
+    durationMs: Date.now() - started,
+  };
+}
