@@ -1,0 +1,478 @@
+import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
+import { extraSize, Kind, kindName, kindNumber, MAX_KIND, type KindLike } from './kind.js';
+import type { BtfType, FuncSignature, Member, Param } from './types.js';
+
+export const BTF_MAGIC = 0xeb9f;
+export const BTF_HEADER_SIZE = 24;
+/** libbpf's MAX_RESOLVE_DEPTH: longest modifier/typedef chain followed before calling it a cycle. */
+const MAX_RESOLVE_DEPTH = 32;
+/** The kernel's BTF_MAX_TYPE: type IDs are 31-bit at most. */
+const MAX_TYPE_ID = 0x7fffffff;
+
+export interface ParseOptions {
+  /** The base BTF this blob is split on (kernel modules are split on vmlinux). */
+  base?: Spec;
+  /** A label for messages, e.g. `vmlinux` or a module name. */
+  name?: string;
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+function bad(what: string, detail: string): InvalidArgumentError {
+  const w = what.trim();
+  return new InvalidArgumentError('BTF', w ? `${w}: ${detail}` : detail);
+}
+
+const encoder = new TextEncoder();
+
+/** Words of kind-specific data after `struct btf_type`: a fixed part and a part per vlen entry. */
+const FIXED_WORDS = Int32Array.from({ length: MAX_KIND + 1 }, (_, k) => extraSize(k, 0) / 4);
+const VLEN_WORDS = Int32Array.from({ length: MAX_KIND + 1 }, (_, k) => (extraSize(k, 1) - extraSize(k, 0)) / 4);
+
+/**
+ * A parsed BTF blob. Parsing validates the header only; the type section is walked once, on
+ * the first call that needs it, and the name index is built once, on the first lookup by name.
+ * Every type ID handed in or found in the blob is range-checked, every string offset is bounded,
+ * modifier chains are cut at 32 hops, so hostile input ends in an InvalidArgumentError that
+ * names the offending offset.
+ */
+export class Spec {
+  /** The raw blob, as given. */
+  readonly data: Uint8Array;
+  readonly name: string;
+  readonly base: Spec | undefined;
+  /** The first type ID defined by this blob (1, or the base's type count for split BTF). */
+  readonly firstTypeId: number;
+  /** Added to string offsets of this blob: the base's string-section length for split BTF. */
+  readonly stringBase: number;
+
+  readonly #typeStart: number;
+  readonly #typeLen: number;
+  readonly #strStart: number;
+  readonly #strLen: number;
+  readonly #bytes: Buffer;
+  #words: Uint32Array | undefined;
+  #offsets: Uint32Array | undefined;
+  #count = -1;
+  #head: Int32Array | undefined;
+  #next: Int32Array | undefined;
+  #hashShift = 0;
+  #lookups = 0;
+  readonly #cache = new Map<string, number[]>();
+
+  private constructor(data: Uint8Array, options: ParseOptions) {
+    this.data = data;
+    this.name = options.name ?? '';
+    this.base = options.base;
+    this.#bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (data.byteLength < BTF_HEADER_SIZE) {
+      throw bad(`${this.name} header at offset 0x0`, `blob of ${data.byteLength} bytes is shorter than the ${BTF_HEADER_SIZE}-byte header`);
+    }
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const magic = view.getUint16(0, true);
+    if (magic !== BTF_MAGIC) {
+      const hint = magic === 0x9feb ? ' (big-endian BTF is not supported)' : '';
+      throw bad(`${this.name} header at offset 0x0`, `bad magic ${hex(magic)}, want ${hex(BTF_MAGIC)}${hint}`);
+    }
+    const version = view.getUint8(2);
+    if (version !== 1) throw bad(`${this.name} header at offset 0x2`, `unsupported version ${version}`);
+    const hdrLen = view.getUint32(4, true);
+    if (hdrLen < BTF_HEADER_SIZE || hdrLen > data.byteLength) {
+      throw bad(`${this.name} header at offset 0x4`, `hdr_len ${hdrLen} outside [${BTF_HEADER_SIZE}, ${data.byteLength}]`);
+    }
+    const typeOff = view.getUint32(8, true);
+    const typeLen = view.getUint32(12, true);
+    const strOff = view.getUint32(16, true);
+    const strLen = view.getUint32(20, true);
+    const avail = data.byteLength - hdrLen;
+    if (typeOff % 4 !== 0 || typeLen % 4 !== 0) {
+      throw bad(`${this.name} header at offset 0x8`, `type section ${hex(typeOff)}+${hex(typeLen)} is not 4-byte aligned`);
+    }
+    if (typeOff > avail || typeLen > avail - typeOff) {
+      throw bad(`${this.name} header at offset 0x8`, `type section ${hex(typeOff)}+${hex(typeLen)} runs past the blob end ${hex(avail)}`);
+    }
+    if (strOff > avail || strLen > avail - strOff) {
+      throw bad(`${this.name} header at offset 0x10`, `string section ${hex(strOff)}+${hex(strLen)} runs past the blob end ${hex(avail)}`);
+    }
+    if (typeOff < strOff + strLen && strOff < typeOff + typeLen) {
+      throw bad(`${this.name} header at offset 0x8`, 'type and string sections overlap');
+    }
+    this.#typeStart = hdrLen + typeOff;
+    this.#typeLen = typeLen;
+    this.#strStart = hdrLen + strOff;
+    this.#strLen = strLen;
+    if (strLen > 0 && data[this.#strStart + strLen - 1] !== 0) {
+      throw bad(`${this.name} string section at offset ${hex(this.#strStart + strLen - 1)}`, 'the last string is not NUL-terminated');
+    }
+    if (this.base) {
+      this.firstTypeId = this.base.typeEnd;
+      this.stringBase = this.base.stringBase + this.base.#strLen;
+    } else {
+      if (strLen === 0 || data[this.#strStart] !== 0) {
+        throw bad(`${this.name} string section at offset ${hex(this.#strStart)}`, 'must start with the empty string');
+      }
+      this.firstTypeId = 1;
+      this.stringBase = 0;
+    }
+  }
+
+  /** Parse a BTF blob (no copy is made: keep `data` unchanged while the Spec is in use). */
+  static parse(data: Uint8Array, options: ParseOptions = {}): Spec {
+    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data', 'BTF must be a Uint8Array');
+    return new Spec(data, options);
+  }
+
+  /** Number of types this blob defines (excluding void and the base's types). */
+  get typeCount(): number {
+    this.#walk();
+    return this.#count;
+  }
+
+  /** One past the highest type ID defined here (the next ID a split blob on top would use). */
+  get typeEnd(): number {
+    return this.firstTypeId + this.typeCount;
+  }
+
+  #walk(): void {
+    if (this.#count >= 0) return;
+    let words: Uint32Array;
+    const abs = this.data.byteOffset + this.#typeStart;
+    if (abs % 4 === 0) {
+      words = new Uint32Array(this.data.buffer, abs, this.#typeLen / 4);
+    } else {
+      words = new Uint32Array(this.#typeLen / 4);
+      new Uint8Array(words.buffer).set(this.data.subarray(this.#typeStart, this.#typeStart + this.#typeLen));
+    }
+    const end = words.length;
+    // Every type takes at least 3 words, which bounds the offset table by the input size.
+    const offsets = new Uint32Array(Math.floor(end / 3) + 1);
+    let w = 0;
+    let n = 0;
+    while (w < end) {
+      if (w + 3 > end) throw this.#typeError(this.firstTypeId + n, w, 'truncated type header');
+      const info = words[w + 1]!;
+      const kind = (info >>> 24) & 0x1f;
+      if (kind === 0 || kind > MAX_KIND) throw this.#typeError(this.firstTypeId + n, w, `unknown kind ${kind}`);
+      offsets[n++] = w;
+      w += 3 + FIXED_WORDS[kind]! + VLEN_WORDS[kind]! * (info & 0xffff);
+      if (w > end) throw this.#typeError(this.firstTypeId + n - 1, offsets[n - 1]!, `${kindName(kind)} data runs past the type section`);
+    }
+    if (this.firstTypeId + n - 1 > MAX_TYPE_ID) throw bad(this.name, `too many types (${n})`);
+    this.#words = words;
+    this.#offsets = offsets.subarray(0, n);
+    this.#count = n;
+  }
+
+  /** Chain every named type into a hash table keyed by name_off. */
+  #buildIndex(): void {
+    const words = this.#words!;
+    const offsets = this.#offsets!;
+    const n = this.#count;
+    let size = 1024;
+    while (size < n) size *= 2;
+    const shift = 32 - Math.log2(size);
+    const head = new Int32Array(size).fill(-1);
+    const next = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const nameOff = words[offsets[i]!]!;
+      if (nameOff === 0) continue;
+      const h = Math.imul(nameOff, 0x9e3779b1) >>> shift;
+      next[i] = head[h]!;
+      head[h] = i;
+    }
+    this.#head = head;
+    this.#next = next;
+    this.#hashShift = shift;
+  }
+
+  /** `<name> type [id] at offset 0x..`: where a type sits in its blob, for messages. */
+  #where(id: number): string {
+    const { spec, index } = this.#locate(id);
+    if (index < 0) return `${spec.name} type [0]`;
+    return `${spec.name} type [${id}] at offset ${hex(spec.#typeStart + spec.#offsets![index]! * 4)}`;
+  }
+
+  #typeError(id: number, word: number, detail: string): InvalidArgumentError {
+    return bad(`${this.name} type [${id}] at offset ${hex(this.#typeStart + word * 4)}`, detail);
+  }
+
+  /** Candidate string offsets (of this blob's string space) whose string equals `pattern` minus its NUL. */
+  #stringOffsets(pattern: Uint8Array, out: number[]): void {
+    const strings = this.#bytes.subarray(this.#strStart, this.#strStart + this.#strLen);
+    for (let p = strings.indexOf(pattern); p >= 0; p = strings.indexOf(pattern, p + 1)) out.push(this.stringBase + p);
+  }
+
+  #idsByNameOffsets(nameOffs: readonly number[], out: number[]): void {
+    this.#walk();
+    const words = this.#words!;
+    const offsets = this.#offsets!;
+    const first = this.firstTypeId;
+    // A first lookup with few candidate strings scans (cheaper than building the index);
+    // any later one builds the index.
+    if (!this.#head && this.#lookups++ === 0 && nameOffs.length <= 4) {
+      for (const nameOff of nameOffs) {
+        for (let i = 0; i < offsets.length; i++) if (words[offsets[i]!] === nameOff) out.push(first + i);
+      }
+      return;
+    }
+    if (!this.#head) this.#buildIndex();
+    const head = this.#head!;
+    const next = this.#next!;
+    for (const nameOff of nameOffs) {
+      for (let i = head[Math.imul(nameOff, 0x9e3779b1) >>> this.#hashShift]!; i >= 0; i = next[i]!) {
+        if (words[offsets[i]!] === nameOff) out.push(first + i);
+      }
+    }
+  }
+
+  /**
+   * All type IDs named `name` (of `kind`, if given), in ascending order; for split BTF the
+   * base's matches come first.
+   */
+  findTypeIds(name: string, kind?: KindLike): number[] {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('name', 'must be a non-empty string');
+    let k: number | undefined;
+    if (kind !== undefined) {
+      k = kindNumber(kind);
+      if (k === undefined) throw new InvalidArgumentError('kind', `unknown BTF kind ${String(kind)}`);
+    }
+    let all = this.#cache.get(name);
+    if (!all) {
+      all = [];
+      this.#collect(encoder.encode(`${name}\0`), all);
+      all.sort((a, b) => a - b);
+      this.#cache.set(name, all);
+    }
+    return k === undefined ? all.slice() : all.filter((id) => this.kind(id) === k);
+  }
+
+  #collect(pattern: Uint8Array, out: number[]): void {
+    if (this.base) this.base.#collect(pattern, out);
+    const nameOffs: number[] = [];
+    for (let s: Spec | undefined = this; s; s = s.base) s.#stringOffsets(pattern, nameOffs);
+    this.#idsByNameOffsets(nameOffs, out);
+  }
+
+  /** The first type ID named `name` of `kind`; throws SymbolNotFoundError when there is none. */
+  typeId(name: string, kind: KindLike): number {
+    const ids = this.findTypeIds(name, kind);
+    if (ids.length === 0) {
+      const where = this.name ? { path: `BTF ${this.name}` } : {};
+      throw new SymbolNotFoundError(name, { ...where, detail: `no ${kindName(kindNumber(kind)!)} of that name in BTF` });
+    }
+    return ids[0]!;
+  }
+
+  /** The string at `offset` in this blob's (or its base's) string space. */
+  string(offset: number): string {
+    if (this.base && offset < this.stringBase) return this.base.string(offset);
+    const local = offset - this.stringBase;
+    if (!Number.isInteger(local) || local < 0 || local >= this.#strLen) {
+      throw bad(this.name, `string offset ${hex(offset)} is outside the string section`);
+    }
+    const start = this.#strStart + local;
+    return this.#bytes.toString('utf8', start, this.#bytes.indexOf(0, start));
+  }
+
+  #locate(id: number): { spec: Spec; index: number } {
+    if (!Number.isInteger(id) || id < 0) throw new InvalidArgumentError('type ID', `${id} is not a non-negative integer`);
+    if (id < this.firstTypeId) {
+      if (this.base) return this.base.#locate(id);
+      return { spec: this, index: -1 };
+    }
+    const index = id - this.firstTypeId;
+    if (index >= this.typeCount) throw bad(this.name, `type ID ${id} out of range (last is ${this.typeEnd - 1})`);
+    return { spec: this, index };
+  }
+
+  /** The kind of type `id`. */
+  kind(id: number): Kind {
+    const { spec, index } = this.#locate(id);
+    if (index < 0) return Kind.Void;
+    return ((spec.#words![spec.#offsets![index]! + 1]! >>> 24) & 0x1f) as Kind;
+  }
+
+  /** Decode type `id` (0 is void). */
+  type(id: number): BtfType {
+    const { spec, index } = this.#locate(id);
+    if (index < 0) return { id: 0, kind: Kind.Void, name: '' };
+    return spec.#decode(id, index);
+  }
+
+  #name(nameOff: number, id: number, w: number): string {
+    try {
+      return this.string(nameOff);
+    } catch (err) {
+      throw this.#typeError(id, w, (err as Error).message.replace(/^invalid BTF: /, ''));
+    }
+  }
+
+  #ref(typeId: number, id: number, w: number): number {
+    if (typeId >= this.typeEnd) throw this.#typeError(id, w, `refers to type ID ${typeId} beyond the last (${this.typeEnd - 1})`);
+    return typeId;
+  }
+
+  #decode(id: number, index: number): BtfType {
+    const words = this.#words!;
+    const w = this.#offsets![index]!;
+    const name = this.#name(words[w]!, id, w);
+    const info = words[w + 1]!;
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const kflag = info >>> 31 === 1;
+    const sizeOrType = words[w + 2]!;
+    const x = w + 3;
+    switch (kind) {
+      case Kind.Int: {
+        const enc = words[x]!;
+        return {
+          id, kind, name, size: sizeOrType,
+          signed: (enc & 0x01000000) !== 0, char: (enc & 0x02000000) !== 0, bool: (enc & 0x04000000) !== 0,
+          bitOffset: (enc >>> 16) & 0xff, bits: enc & 0xff,
+        };
+      }
+      case Kind.Ptr:
+      case Kind.Typedef:
+      case Kind.Volatile:
+      case Kind.Const:
+      case Kind.Restrict:
+      case Kind.TypeTag:
+        return { id, kind, name, type: this.#ref(sizeOrType, id, w) } as BtfType;
+      case Kind.Array:
+        return { id, kind, name, elemType: this.#ref(words[x]!, id, w), indexType: this.#ref(words[x + 1]!, id, w), nelems: words[x + 2]! };
+      case Kind.Struct:
+      case Kind.Union: {
+        const members: Member[] = [];
+        for (let i = 0; i < vlen; i++) {
+          const m = x + i * 3;
+          const off = words[m + 2]!;
+          members.push({
+            name: this.#name(words[m]!, id, w),
+            type: this.#ref(words[m + 1]!, id, w),
+            bitOffset: kflag ? off & 0xffffff : off,
+            bitfieldSize: kflag ? off >>> 24 : 0,
+          });
+        }
+        return { id, kind, name, size: sizeOrType, members } as BtfType;
+      }
+      case Kind.Enum: {
+        const values = [];
+        for (let i = 0; i < vlen; i++) {
+          const raw = words[x + i * 2 + 1]!;
+          values.push({ name: this.#name(words[x + i * 2]!, id, w), value: kflag ? raw | 0 : raw });
+        }
+        return { id, kind, name, size: sizeOrType, signed: kflag, values };
+      }
+      case Kind.Enum64: {
+        const values = [];
+        for (let i = 0; i < vlen; i++) {
+          const m = x + i * 3;
+          const u = (BigInt(words[m + 2]!) << 32n) | BigInt(words[m + 1]!);
+          values.push({ name: this.#name(words[m]!, id, w), value: kflag ? BigInt.asIntN(64, u) : u });
+        }
+        return { id, kind, name, size: sizeOrType, signed: kflag, values };
+      }
+      case Kind.Fwd:
+        return { id, kind, name, union: kflag };
+      case Kind.Func:
+        return { id, kind, name, type: this.#ref(sizeOrType, id, w), linkage: vlen };
+      case Kind.FuncProto: {
+        const params: Param[] = [];
+        for (let i = 0; i < vlen; i++) {
+          params.push({ name: this.#name(words[x + i * 2]!, id, w), type: this.#ref(words[x + i * 2 + 1]!, id, w) });
+        }
+        const last = params[params.length - 1];
+        const variadic = last !== undefined && last.type === 0 && last.name === '';
+        if (variadic) params.pop();
+        return { id, kind, name, returnType: this.#ref(sizeOrType, id, w), params, variadic };
+      }
+      case Kind.Var:
+        return { id, kind, name, type: this.#ref(sizeOrType, id, w), linkage: words[x]! };
+      case Kind.Datasec: {
+        const vars = [];
+        for (let i = 0; i < vlen; i++) {
+          const m = x + i * 3;
+          vars.push({ type: this.#ref(words[m]!, id, w), offset: words[m + 1]!, size: words[m + 2]! });
+        }
+        return { id, kind, name, size: sizeOrType, vars };
+      }
+      case Kind.Float:
+        return { id, kind, name, size: sizeOrType };
+      case Kind.DeclTag:
+        return { id, kind, name, type: this.#ref(sizeOrType, id, w), componentIdx: words[x]! | 0 };
+      default:
+        throw this.#typeError(id, w, `unknown kind ${kind}`);
+    }
+  }
+
+  /** Follow typedefs and const/volatile/restrict/type-tag modifiers to the underlying type ID. */
+  resolve(id: number): number {
+    let cur = id;
+    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
+      const t = this.type(cur);
+      switch (t.kind) {
+        case Kind.Typedef:
+        case Kind.Volatile:
+        case Kind.Const:
+        case Kind.Restrict:
+        case Kind.TypeTag:
+          cur = t.type;
+          break;
+        default:
+          return cur;
+      }
+    }
+    throw bad(this.#where(id), `modifier chain longer than ${MAX_RESOLVE_DEPTH} (cyclic?)`);
+  }
+
+  /** Size in bytes of type `id` (pointers are 8 bytes). */
+  size(id: number): number {
+    let mult = 1;
+    let cur = id;
+    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
+      const t = this.type(this.resolve(cur));
+      switch (t.kind) {
+        case Kind.Int:
+        case Kind.Struct:
+        case Kind.Union:
+        case Kind.Enum:
+        case Kind.Enum64:
+        case Kind.Datasec:
+        case Kind.Float:
+          return mult * t.size;
+        case Kind.Ptr:
+          return mult * 8;
+        case Kind.Array:
+          mult *= t.nelems;
+          if (mult > 0xffffffff) throw bad(this.#where(id), 'array size overflows');
+          cur = t.elemType;
+          break;
+        default:
+          throw bad(this.#where(t.id), `a ${kindName(t.kind)} has no size`);
+      }
+    }
+    throw bad(this.#where(id), `array chain longer than ${MAX_RESOLVE_DEPTH} (cyclic?)`);
+  }
+
+  /** A FUNC (by ID or name) with its FUNC_PROTO's return type and parameters. */
+  funcSignature(func: number | string): FuncSignature {
+    const id = typeof func === 'string' ? this.typeId(func, Kind.Func) : func;
+    const f = this.type(id);
+    if (f.kind !== Kind.Func) throw new InvalidArgumentError('func', `type [${id}] is a ${kindName(f.kind)}, not a FUNC`);
+    const proto = this.type(f.type);
+    if (proto.kind !== Kind.FuncProto) {
+      throw bad(this.#where(id), `FUNC ${f.name} points at type [${f.type}], a ${kindName(proto.kind)} instead of a FUNC_PROTO`);
+    }
+    return { id, name: f.name, protoId: f.type, linkage: f.linkage, returnType: proto.returnType, params: proto.params, variadic: proto.variadic };
+  }
+
+  /** Members of a STRUCT or UNION (by ID or name; typedefs and modifiers are followed). */
+  members(type: number | string): Member[] {
+    const id = typeof type === 'string' ? this.typeId(type, Kind.Struct) : type;
+    const t = this.type(this.resolve(id));
+    if (t.kind !== Kind.Struct && t.kind !== Kind.Union) {
+      throw new InvalidArgumentError('type', `type [${id}] is a ${kindName(t.kind)}, not a STRUCT or UNION`);
+    }
+    return t.members;
+  }
+}
