@@ -43,6 +43,10 @@ mount -t tracefs tracefs $R/sys/kernel/tracing || log "mounting tracefs failed"
 mount -t debugfs debugfs $R/sys/kernel/debug || log "mounting debugfs failed"
 mount -t securityfs securityfs $R/sys/kernel/security || log "mounting securityfs failed"
 
+# The 9p mount itself, so a test can prove qemu refuses writes even after a remount rw.
+mkdir -p $R/run/vmtest-hostroot
+mount --bind /mnt/lower $R/run/vmtest-hostroot
+
 # The one writable share: the runner's per-boot output directory, at the same path as on the host.
 if [ -n "$out" ]; then
   mount -t 9p -o trans=virtio,version=9p2000.L,cache=none vmout "$R$out" || die "mounting the output share failed"

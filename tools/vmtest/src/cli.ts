@@ -173,7 +173,7 @@ async function main(): Promise<number> {
       packages: { type: 'string' },
       timeout: { type: 'string', default: '2400' },
       memory: { type: 'string', default: '1G' },
-      pool: { type: 'string', default: 'threads' },
+      pool: { type: 'string', default: 'forks' },
       cache: { type: 'string', default: process.env.BPFKIT_VMCACHE ?? join(ROOT, '.vmcache') },
       'write-readme': { type: 'boolean', default: false },
       'prepare-only': { type: 'boolean', default: false },

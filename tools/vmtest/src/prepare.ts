@@ -6,6 +6,7 @@
  * Nothing is installed: the .deb is unpacked with dpkg-deb -x, no maintainer script runs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -25,6 +26,8 @@ export interface PreparedKernel {
   readonly modules: string;
   /** `lsm=` for the kernel command line: the kernel's CONFIG_LSM with bpf appended if missing. */
   readonly lsm: string;
+  /** sha256 of the guest init the initrd holds: a changed init rebuilds the initrd. */
+  readonly initHash: string;
 }
 
 export interface ResolvedKernel {
@@ -117,8 +120,13 @@ function moduleLoadOrder(modDir: string, names: string[]): { name: string; ko: B
   return out;
 }
 
+function initHash(): string {
+  return createHash('sha256').update(readFileSync(INIT_SCRIPT)).digest('hex');
+}
+
 function buildInitrd(work: string, modDir: string, out: string): void {
   const root = join(work, 'initrd');
+  rmSync(root, { recursive: true, force: true });
   for (const d of ['bin', 'dev', 'proc', 'sys', 'mnt', 'newroot', 'lib/modules']) mkdirSync(join(root, d), { recursive: true });
   copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
   const modules = moduleLoadOrder(modDir, BOOT_MODULES);
@@ -151,7 +159,15 @@ function loadPrepared(dir: string): PreparedKernel {
 export function prepareKernel(apt: Apt, resolved: ResolvedKernel, cacheDir: string, log: (msg: string) => void): PreparedKernel {
   const { release } = resolved;
   const dir = join(cacheDir, 'kernels', release);
-  if (existsSync(join(dir, 'kernel.json'))) return { ...loadPrepared(dir), name: resolved.spec.name };
+  if (existsSync(join(dir, 'kernel.json'))) {
+    const cached = { ...loadPrepared(dir), name: resolved.spec.name };
+    if (cached.initHash === initHash()) return cached;
+    log(`${release}: the guest init changed, rebuilding the initrd`);
+    buildInitrd(dir, cached.modules, cached.initrd);
+    const updated = { ...cached, initHash: initHash() };
+    writeFileSync(join(dir, 'kernel.json'), JSON.stringify(updated, null, 2) + '\n');
+    return updated;
+  }
 
   log(`preparing ${resolved.spec.name} (${release}, ${resolved.packages.join(' ')} ${resolved.packageVersion}) in ${dir}`);
   const work = `${dir}.partial`;
@@ -187,6 +203,7 @@ export function prepareKernel(apt: Apt, resolved: ResolvedKernel, cacheDir: stri
     initrd: join(dir, 'initrd.gz'),
     modules: join(dir, 'root', 'lib', 'modules', release),
     lsm: lsmParameter(config),
+    initHash: initHash(),
   };
   writeFileSync(join(work, 'kernel.json'), JSON.stringify(kernel, null, 2) + '\n');
   rmSync(dir, { recursive: true, force: true });
