@@ -134,7 +134,7 @@ export function tracefsFile(base: string, ...parts: string[]): string {
   const full = resolve(base, ...parts);
   const rel = relative(resolve(base), full);
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new InvalidArgumentError('path', `path '${join(...parts)}' attempts to escape base path '${base}'`);
+    throw new InvalidArgumentError('path', `path '${parts.join('/')}' attempts to escape base path '${base}'`);
   }
   return full;
 }
