@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotSupportedError } from '@bpfkit/errors';
@@ -55,14 +56,24 @@ describe('tracefsPath', () => {
     expect(tracefsPath()).toBe(path);
   });
 
-  it('finds a tracefs mount point with a space in its name through mountinfo', (ctx) => {
+  it('decodes the escapes the kernel writes for a mount point with a space and a tab', (ctx) => {
     requireRoot(ctx);
-    const mountInfo = join(scratch, 'mountinfo-escaped');
-    // The real mount, but listed second after an escaped non-tracefs entry and with its
-    // separator fields intact: discovery must decode and verify, not just string-match.
-    const real = tracefsPath().replaceAll(' ', '\\040');
-    writeFileSync(mountInfo, `1 0 0:1 / /no\\040such\\040dir rw - tmpfs tmpfs rw\n2 0 0:2 / ${real} rw shared:1 - tracefs tracefs rw\n`);
-    expect(tracefsPath({ mountInfo, candidates: [] })).toBe(tracefsPath());
+    const target = join(scratch, 'trace fs\there');
+    mkdirSync(target);
+    execFileSync('mount', ['-t', 'tracefs', 'tracefs', target]);
+    try {
+      // The kernel's own line for this mount, with its \040 and \011 escapes.
+      const line = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .find((l) => l.includes('trace\\040fs\\011here'));
+      expect(line).toBeDefined();
+      const mountInfo = join(scratch, 'mountinfo-escaped');
+      writeFileSync(mountInfo, `${line}\n`);
+      expect(tracefsPath({ mountInfo, candidates: [] })).toBe(target);
+      expect(statfsSync(target).type).toBe(TRACEFS_MAGIC);
+    } finally {
+      execFileSync('umount', [target]);
+    }
   });
 
   it('does not trust a mountinfo line that statfs contradicts', () => {
