@@ -7,3 +7,4 @@ export type { IntOptions, MemberSpec } from './builder.js';
 export { findKernelType, kernelModulesWithBTF, loadKernelBTF, loadModuleBTF, KERNEL_BTF_DIR } from './kernel.js';
 export type { KernelType } from './kernel.js';
 export type * from './types.js';
+export { BpfError, InvalidArgumentError, NotSupportedError, SymbolNotFoundError } from '@bpfkit/errors';

@@ -1,1 +1,12 @@
-export {};
+export { asm, encode } from './asm.js';
+export type { AsmItem, FdSource, Instruction, Label, Register, Size } from './asm.js';
+export { counterProgram } from './counter.js';
+export type { CounterProgramOptions } from './counter.js';
+export { Helper } from './helper.js';
+export { Map, MapUpdateFlags, possibleCPUs } from './map.js';
+export type { MapCreateOptions, MapInfo } from './map.js';
+export { Program } from './program.js';
+export type { ProgramBTF, ProgramInfo, ProgramLoadOptions, TestRunOptions, TestRunResult } from './program.js';
+export { AttachType, MapType, ProgramType } from './types.js';
+export { VerifierError } from './verifier-error.js';
+export { BpfError, InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';

@@ -1,0 +1,361 @@
+import { readlinkSync } from 'node:fs';
+import { errnoName, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import * as sys from '@bpfkit/sys';
+import { encode, type AsmItem } from './asm.js';
+import { resolveTarget } from './attach-target.js';
+import { kernelSyscalls, type LoaderSyscalls } from './syscalls.js';
+import { AttachType, ProgramType } from './types.js';
+import { VerifierError } from './verifier-error.js';
+
+const EPERM = 1;
+const ENOSPC = 28;
+/** The first verifier log buffer (cilium starts at 64 KiB as well). */
+const MIN_LOG_SIZE = 64 * 1024;
+/** The kernel caps log_size below UINT32_MAX >> 2; stop growing well before that. */
+const MAX_LOG_SIZE = 256 * 1024 * 1024;
+/** BPF_OBJ_NAME_LEN minus the NUL. */
+const MAX_NAME_LEN = 15;
+
+/** Program BTF: the blob and, for programs that need it (global functions, freplace targets), func info. */
+export interface ProgramBTF {
+  /** A BTF blob, e.g. from `BtfBuilder.encode()`. */
+  data: Uint8Array;
+  /** One record per function: the instruction it starts at and its FUNC type ID in `data`. */
+  funcInfo?: { insnOffset: number; typeId: number }[];
+}
+
+export interface ProgramLoadOptions {
+  type: ProgramType;
+  /** Raw bytecode (8 bytes per instruction) or `asm` instructions. */
+  instructions: Uint8Array | readonly AsmItem[];
+  license: string;
+  /** expected_attach_type. */
+  attachType?: AttachType;
+  /** Kernel function, LSM hook, tracepoint or iterator name; resolved through kernel BTF. */
+  attachTo?: string;
+  /** The program whose function (`attachTo`) an Extension or fentry/fexit program attaches to. */
+  attachTarget?: Program;
+  /** Up to 15 characters of [A-Za-z0-9_.]; others are dropped, longer names truncated. */
+  name?: string;
+  btf?: ProgramBTF;
+  /** Request the verifier log from the first attempt (1 = basic, 2 = verbose); see `verifierLog`. */
+  logLevel?: number;
+  /** Initial log buffer size in bytes (grown on ENOSPC). */
+  logSize?: number;
+  /** prog_flags (BPF_F_*). */
+  flags?: number;
+  /** Offload to a device. */
+  ifindex?: number;
+}
+
+export interface TestRunOptions {
+  /** Packet (or other input) for the program; network programs need at least an Ethernet header. */
+  data?: Uint8Array;
+  /** Context to pass in (e.g. a `struct __sk_buff` or `xdp_md`). */
+  ctx?: Uint8Array;
+  repeat?: number;
+  flags?: number;
+  cpu?: number;
+  /** Room for output data beyond the input size (default 256 bytes). */
+  dataOutExtra?: number;
+}
+
+export interface TestRunResult {
+  retval: number;
+  /** Average run time in nanoseconds. */
+  duration: number;
+  /** Output packet, when data was given. */
+  data?: Uint8Array;
+  /** Output context, when ctx was given. */
+  ctx?: Uint8Array;
+}
+
+export type ProgramInfo = sys.ProgInfo;
+
+/** The kernel object type behind an fd, from /proc/self/fd (`bpf-prog`, `bpf-map`, ...). */
+export function bpfObjectKind(fd: number): string | undefined {
+  try {
+    return /^anon_inode:(bpf-[a-z]+)$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function sanitizeName(name: string): string {
+  if (typeof name !== 'string') throw new InvalidArgumentError('name', 'must be a string');
+  return name.replace(/[^A-Za-z0-9_.]/g, '').slice(0, MAX_NAME_LEN);
+}
+
+function u32Option(v: number | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(what, `${v} is not a 32-bit unsigned integer`);
+  return v;
+}
+
+function logText(buf: Uint8Array): string {
+  const end = buf.indexOf(0);
+  return new TextDecoder().decode(end < 0 ? buf : buf.subarray(0, end));
+}
+
+function permissionHint(type: number): string {
+  const trampoline =
+    type === ProgramType.Tracing || type === ProgramType.LSM || type === ProgramType.Extension || type === ProgramType.StructOps
+      ? '; fentry/fexit/fmod_ret, LSM and freplace programs also need BPF trampolines, which some kernels block by policy'
+      : '';
+  return `loading programs needs root or CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking); kernel lockdown or an LSM policy can also refuse it${trampoline}`;
+}
+
+/**
+ * The program loader with its syscalls injected (tests pass a recorder; `Program.load` passes
+ * @bpfkit/sys). First tries without a verifier log, as cilium/ebpf does; on failure it retries
+ * with a log buffer, growing it on ENOSPC, and throws VerifierError with the log.
+ */
+export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Program {
+  if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+  const type = u32Option(opts.type, 'type');
+  if (type === undefined) throw new InvalidArgumentError('type', 'is required');
+  const attachType = u32Option(opts.attachType, 'attachType') ?? 0;
+  if (typeof opts.license !== 'string' || opts.license.includes('\0')) throw new InvalidArgumentError('license', 'must be a string such as "GPL"');
+  const insns = opts.instructions instanceof Uint8Array ? opts.instructions : encode(opts.instructions as AsmItem[]);
+  if (insns.byteLength === 0 || insns.byteLength % 8 !== 0) {
+    throw new InvalidArgumentError('instructions', `${insns.byteLength} bytes is not a whole, non-zero number of 8-byte instructions`);
+  }
+  const name = sanitizeName(opts.name ?? '');
+  const logLevel = u32Option(opts.logLevel, 'logLevel') ?? 0;
+  const logSize = u32Option(opts.logSize, 'logSize') ?? MIN_LOG_SIZE;
+  if (logSize < 128) throw new InvalidArgumentError('logSize', 'must be at least 128 bytes');
+  const flags = u32Option(opts.flags, 'flags');
+  const ifindex = u32Option(opts.ifindex, 'ifindex');
+  if (opts.attachTarget !== undefined && !(opts.attachTarget instanceof Program)) {
+    throw new InvalidArgumentError('attachTarget', 'must be a Program');
+  }
+  let funcInfo: Uint8Array | undefined;
+  if (opts.btf !== undefined) {
+    if (!(opts.btf.data instanceof Uint8Array)) throw new InvalidArgumentError('btf.data', 'must be a Uint8Array');
+    const recs = opts.btf.funcInfo ?? [];
+    funcInfo = new Uint8Array(recs.length * 8);
+    const view = new DataView(funcInfo.buffer);
+    recs.forEach((r, i) => {
+      view.setUint32(i * 8, u32Option(r.insnOffset, 'funcInfo.insnOffset')!, true);
+      view.setUint32(i * 8 + 4, u32Option(r.typeId, 'funcInfo.typeId')!, true);
+    });
+  }
+  const what = `load program${name ? ` ${name}` : ''} (type ${type})`;
+
+  const target = resolveTarget({ type, attachType, attachTo: opts.attachTo, attachTarget: opts.attachTarget }, sc);
+  let btfFd: sys.FD | undefined;
+  try {
+    if (opts.btf) btfFd = loadBTF(opts.btf.data, sc, what);
+    const base: sys.ProgLoadOptions = {
+      progType: type,
+      insns,
+      license: opts.license,
+      progName: name || undefined,
+      expectedAttachType: target.expectedAttachType ?? (attachType || undefined),
+      progFlags: flags,
+      progIfindex: ifindex,
+      attachBtfId: target.attachBtfId,
+      attachBtfObjFd: target.attachBtfObjFd,
+      attachProgFd: target.attachProgFd,
+      progBtfFd: btfFd?.fd,
+      ...(funcInfo && funcInfo.byteLength > 0 ? { funcInfoRecSize: 8, funcInfo, funcInfoCnt: funcInfo.byteLength / 8 } : {}),
+    };
+    let firstError: SyscallError | undefined;
+    if (logLevel === 0) {
+      try {
+        return new Program(sc.progLoad(base), type, name);
+      } catch (err) {
+        if (!(err instanceof SyscallError)) throw err;
+        firstError = err;
+      }
+    }
+    let size = logSize;
+    for (;;) {
+      const logBuf = new Uint8Array(size);
+      try {
+        const prog = new Program(sc.progLoad({ ...base, logLevel: logLevel || 1, logBuf }), type, name);
+        if (logLevel > 0) prog.verifierLog = logText(logBuf);
+        return prog;
+      } catch (err) {
+        if (!(err instanceof SyscallError)) throw err;
+        if (err.errno === ENOSPC && size < MAX_LOG_SIZE) {
+          size *= 4;
+          continue;
+        }
+        firstError ??= err;
+        const log = logText(logBuf).trim();
+        if (log) {
+          throw new VerifierError(what, err.errno, errnoName(err.errno), log, { truncated: err.errno === ENOSPC, cause: err });
+        }
+        // Without a log the first failure is the one to report (the retry may differ only by ENOSPC).
+        const e = firstError;
+        const hint = e.errno === EPERM ? permissionHint(type) : undefined;
+        throw new SyscallError(e.syscall, e.errno, { context: what, hint, cause: e });
+      }
+    }
+  } finally {
+    btfFd?.close();
+    for (const fd of target.fds) fd.close();
+  }
+}
+
+function loadBTF(data: Uint8Array, sc: LoaderSyscalls, what: string): sys.FD {
+  try {
+    return sc.btfLoad({ btf: data });
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    const logBuf = new Uint8Array(MIN_LOG_SIZE);
+    try {
+      sc.btfLoad({ btf: data, logBuf, logLevel: 1 }).close();
+    } catch {
+      // Only wanted the log.
+    }
+    const log = logText(logBuf).trim().split('\n').slice(-3).join(' | ');
+    throw new SyscallError(err.syscall, err.errno, { context: `${what}: load program BTF`, hint: log || undefined, cause: err });
+  }
+}
+
+/** A loaded eBPF program. Owns its fd; close it (or `using` it), or the finalizer will. */
+export class Program {
+  readonly #fd: sys.FD;
+  readonly type: ProgramType;
+  readonly name: string;
+  #pinnedPath: string | undefined;
+  /** The verifier log, when the program was loaded with `logLevel` > 0. */
+  verifierLog: string | undefined;
+
+  /** @internal Use Program.load / fromFD / fromID / loadPinned. */
+  constructor(fd: sys.FD, type: number, name: string) {
+    this.#fd = fd;
+    this.type = type as ProgramType;
+    this.name = name;
+  }
+
+  /** Load a program (BPF_PROG_LOAD). */
+  static load(opts: ProgramLoadOptions): Program {
+    return loadProgram(opts, kernelSyscalls);
+  }
+
+  /**
+   * Wrap an existing program fd. On success the Program owns `fd` (closing the Program closes
+   * it); on error the caller still owns it.
+   */
+  static fromFD(fd: number): Program {
+    if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('fd', `${fd} is not a file descriptor`);
+    const kind = bpfObjectKind(fd);
+    if (kind !== 'bpf-prog') throw new InvalidArgumentError('fd', `fd ${fd} is ${kind ?? 'not a BPF object'}, not a BPF program`);
+    const info = sys.progInfo(fd);
+    return new Program(new sys.FD(fd, 'prog'), info.type, info.name);
+  }
+
+  /** Open a loaded program by its ID (BPF_PROG_GET_FD_BY_ID). */
+  static fromID(id: number): Program {
+    if (!Number.isInteger(id) || id <= 0 || id > 0xffffffff) throw new InvalidArgumentError('id', `${id} is not a program ID`);
+    const fd = sys.progGetFdById(id);
+    return adopt(fd, `open program ID ${id}`);
+  }
+
+  /** Open a program pinned in bpffs. */
+  static loadPinned(path: string, options: { readOnly?: boolean; writeOnly?: boolean } = {}): Program {
+    if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('path', 'must be a non-empty string');
+    const fileFlags = (options.readOnly ? sys.FileFlags.Rdonly : 0) | (options.writeOnly ? sys.FileFlags.Wronly : 0);
+    let fd: sys.FD;
+    try {
+      fd = sys.objGet(path, fileFlags || undefined);
+    } catch (err) {
+      throw err instanceof SyscallError ? err.withContext(`load pinned program ${path}`) : err;
+    }
+    const prog = adopt(fd, `load pinned program ${path}`);
+    prog.#pinnedPath = path;
+    return prog;
+  }
+
+  /** The raw fd; -1 once closed. */
+  get fd(): number {
+    return this.#fd.fd;
+  }
+
+  /** Where the program is pinned, if it was pinned or loaded from a pin by this object. */
+  get pinnedPath(): string | undefined {
+    return this.#pinnedPath;
+  }
+
+  #open(what: string): number {
+    const fd = this.#fd.fd;
+    if (fd < 0) throw new InvalidArgumentError('program', `cannot ${what}: the program is closed`);
+    return fd;
+  }
+
+  /** BPF_OBJ_GET_INFO_BY_FD: id, name, tag, type, btfId, map IDs, ... */
+  info(): ProgramInfo {
+    return sys.progInfo(this.#open('get info'));
+  }
+
+  /** Pin to a bpffs path; pinning again moves the pin (cilium's semantics). */
+  pin(path: string): void {
+    sys.pin(this.#pinnedPath, path, this.#open('pin'));
+    this.#pinnedPath = path;
+  }
+
+  /** Remove the pin made by pin() or found by loadPinned(); a missing pin is not an error. */
+  unpin(): void {
+    sys.unpin(this.#pinnedPath);
+    this.#pinnedPath = undefined;
+  }
+
+  /** A second Program owning a duplicate fd. */
+  clone(): Program {
+    this.#open('clone');
+    return new Program(this.#fd.dup(), this.type, this.name);
+  }
+
+  /** Run the program once or `repeat` times on test input (BPF_PROG_TEST_RUN). */
+  testRun(opts: TestRunOptions = {}): TestRunResult {
+    const fd = this.#open('test run');
+    const repeat = u32Option(opts.repeat, 'repeat');
+    const extra = u32Option(opts.dataOutExtra, 'dataOutExtra') ?? 256;
+    const dataOut = opts.data ? new Uint8Array(opts.data.byteLength + extra) : undefined;
+    const ctxOut = opts.ctx ? new Uint8Array(opts.ctx.byteLength) : undefined;
+    let r: sys.ProgTestRunResult;
+    try {
+      r = sys.progTestRun({ progFd: fd, dataIn: opts.data, dataOut, ctxIn: opts.ctx, ctxOut, repeat, flags: opts.flags, cpu: opts.cpu });
+    } catch (err) {
+      throw err instanceof SyscallError ? err.withContext(`test run program${this.name ? ` ${this.name}` : ''}`) : err;
+    }
+    return {
+      retval: r.retval,
+      duration: r.duration,
+      ...(dataOut ? { data: dataOut.slice(0, r.dataSizeOut) } : {}),
+      ...(ctxOut ? { ctx: ctxOut.slice(0, r.ctxSizeOut) } : {}),
+    };
+  }
+
+  /** Close the fd; idempotent. Pins stay. */
+  close(): void {
+    this.#fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    return `Program(${this.name || programTypeName(this.type)}, fd ${this.fd})`;
+  }
+}
+
+function programTypeName(type: number): string {
+  return Object.entries(ProgramType).find(([, v]) => v === type)?.[0] ?? `type ${type}`;
+}
+
+function adopt(fd: sys.FD, what: string): Program {
+  try {
+    const kind = bpfObjectKind(fd.fd);
+    if (kind !== 'bpf-prog') throw new InvalidArgumentError('path', `${what}: the object is ${kind ?? 'not a BPF object'}, not a program`);
+    const info = sys.progInfo(fd.fd);
+    return new Program(fd, info.type, info.name);
+  } catch (err) {
+    fd.close();
+    throw err;
+  }
+}

@@ -1,0 +1,23 @@
+import * as sys from '@bpfkit/sys';
+
+/**
+ * The kernel calls the program loader makes. Injectable so the attr the loader builds can be
+ * checked byte for byte without a kernel; the default is @bpfkit/sys.
+ */
+export interface LoaderSyscalls {
+  progLoad(opts: sys.ProgLoadOptions): sys.FD;
+  btfLoad(opts: { btf: Uint8Array; logBuf?: Uint8Array; logLevel?: number }): sys.FD;
+  btfGetFdById(id: number): sys.FD;
+  btfGetNextId(start: number): number | undefined;
+  btfInfo(fd: number): sys.BtfInfo;
+  progInfo(fd: number): sys.ProgInfo;
+}
+
+export const kernelSyscalls: LoaderSyscalls = {
+  progLoad: sys.progLoad,
+  btfLoad: sys.btfLoad,
+  btfGetFdById: sys.btfGetFdById,
+  btfGetNextId: sys.btfGetNextId,
+  btfInfo: sys.btfInfo,
+  progInfo: sys.progInfo,
+};
