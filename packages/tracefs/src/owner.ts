@@ -70,7 +70,7 @@ function ownerTag(owner: ProcessOwner): string {
  * process as its owner, so removeStaleEvents() in another process can tell when it is gone. The
  * last field starts at a random value and counts up, so groups never repeat within a process.
  * Throws InvalidArgumentError if the prefix is not a C identifier or the name would exceed 63
- * characters (prefixes of up to about 25 characters fit).
+ * characters (prefixes of up to about 27 characters fit).
  */
 export function randomGroup(prefix: string = DEFAULT_PREFIX): string {
   if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
