@@ -1,0 +1,125 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { BpfError, errnoNumber, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { hex, malformed } from './malformed.js';
+
+/**
+ * Where the bytes of an ELF file come from. Every read is bounds-checked against the size seen
+ * at open time, so a hostile offset can never read outside the file or allocate more than it.
+ */
+export interface ByteSource {
+  /** A name for messages: the path, or `<buffer>`. */
+  readonly name: string;
+  readonly size: number;
+  /** Bytes handed out so far (diagnostics; proves lookups stay lazy). */
+  readonly bytesRead: number;
+  /** `length` bytes at `offset`; `what` names the structure for the error message. */
+  read(offset: number, length: number, what: string): Buffer;
+  close(): void;
+}
+
+function checkRange(source: ByteSource, offset: number, length: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw malformed(source.name, `${what}: bad range offset ${offset} length ${length}`);
+  }
+  if (offset + length > source.size) {
+    throw malformed(
+      source.name,
+      `${what} at offset ${hex(offset)} (${length} bytes) extends past the end of the file (${source.size} bytes)`,
+    );
+  }
+}
+
+/** Converts a Node fs error into the SyscallError the rest of bpfkit throws. */
+export function fsError(err: unknown, syscall: string, context: string): Error {
+  const code = (err as { code?: unknown }).code;
+  const errno = typeof code === 'string' ? errnoNumber(code) : undefined;
+  if (errno === undefined) return err instanceof Error ? err : new BpfError(`${context}: ${String(err)}`);
+  return new SyscallError(syscall, errno, { context, cause: err });
+}
+
+export class BufferSource implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  bytesRead = 0;
+  readonly #buf: Buffer;
+
+  constructor(buf: Uint8Array, name = '<buffer>') {
+    this.#buf = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.size = this.#buf.length;
+    this.name = name;
+  }
+
+  read(offset: number, length: number, what: string): Buffer {
+    checkRange(this, offset, length, what);
+    this.bytesRead += length;
+    return this.#buf.subarray(offset, offset + length);
+  }
+
+  close(): void {}
+}
+
+/** Positioned reads (pread) on an open descriptor: only the ranges asked for ever leave the disk cache. */
+export class FileSource implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  bytesRead = 0;
+  #fd: number;
+
+  constructor(path: string) {
+    if (typeof path !== 'string' || path === '') {
+      throw new InvalidArgumentError('path', 'must be a non-empty string');
+    }
+    this.name = path;
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      throw fsError(err, 'open', `open ELF file ${path}`);
+    }
+    try {
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw new InvalidArgumentError('path', `${path} is a directory, not an ELF file`);
+      if (!st.isFile()) throw new InvalidArgumentError('path', `${path} is not a regular file`);
+      this.size = st.size;
+    } catch (err) {
+      closeSync(fd);
+      throw err instanceof BpfError ? err : fsError(err, 'fstat', `stat ELF file ${path}`);
+    }
+    this.#fd = fd;
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  read(offset: number, length: number, what: string): Buffer {
+    if (this.#fd < 0) throw new BpfError(`read ${what} from ${this.name}: the ELF file is closed`);
+    checkRange(this, offset, length, what);
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      let n: number;
+      try {
+        n = readSync(this.#fd, buf, done, length - done, offset + done);
+      } catch (err) {
+        throw fsError(err, 'pread', `read ${what} from ${this.name}`);
+      }
+      if (n === 0) {
+        throw new BpfError(
+          `read ${what} from ${this.name}: the file shrank while open (end of file at ${hex(offset + done)}, ` +
+            `${this.size} bytes when opened)`,
+        );
+      }
+      done += n;
+    }
+    this.bytesRead += length;
+    return buf;
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,140 @@
+import { isAscii } from 'node:buffer';
+import type { FieldReader } from './header.js';
+import { view } from './header.js';
+import { hex, malformed } from './malformed.js';
+import type { ElfSection } from './sections.js';
+import type { ByteSource } from './source.js';
+
+export type SymbolTableKind = 'symtab' | 'dynsym';
+
+/**
+ * The raw entries of `.symtab` or `.dynsym` plus their string table, decoded on demand. Names are
+ * matched as bytes so that a single lookup decodes no string but the one it returns.
+ */
+export class SymbolTable {
+  /** Number of entries, including the reserved entry 0. */
+  readonly count: number;
+  readonly #dv: DataView;
+  readonly #entsize: number;
+  readonly #le: boolean;
+  readonly #is64: boolean;
+  readonly #strtab: Buffer;
+  readonly #src: ByteSource;
+  /** The whole string table as one latin1 string when it is pure ASCII: names become O(1) slices. */
+  #names: string | undefined;
+
+  constructor(
+    src: ByteSource,
+    readonly kind: SymbolTableKind,
+    readonly section: ElfSection,
+    data: Buffer,
+    strtab: Buffer,
+    f: FieldReader,
+  ) {
+    const min = f.layout.symSize;
+    const entsize = section.entrySize === 0n ? min : Number(section.entrySize);
+    if (entsize < min || section.entrySize > 4096n) {
+      throw malformed(src.name, `${kind} (section ${section.index}) entry size ${section.entrySize} is invalid (need >= ${min})`);
+    }
+    this.#src = src;
+    this.#dv = view(data);
+    this.#entsize = entsize;
+    this.count = Math.floor(data.length / entsize);
+    this.#le = f.littleEndian;
+    this.#is64 = f.layout.is64;
+    this.#strtab = strtab;
+  }
+
+  nameOffset(i: number): number {
+    return this.#dv.getUint32(i * this.#entsize, this.#le);
+  }
+
+  info(i: number): number {
+    return this.#dv.getUint8(i * this.#entsize + (this.#is64 ? 4 : 12));
+  }
+
+  other(i: number): number {
+    return this.#dv.getUint8(i * this.#entsize + (this.#is64 ? 5 : 13));
+  }
+
+  sectionIndex(i: number): number {
+    return this.#dv.getUint16(i * this.#entsize + (this.#is64 ? 6 : 14), this.#le);
+  }
+
+  value(i: number): bigint {
+    const b = i * this.#entsize;
+    return this.#is64 ? this.#dv.getBigUint64(b + 8, this.#le) : BigInt(this.#dv.getUint32(b + 4, this.#le));
+  }
+
+  size(i: number): bigint {
+    const b = i * this.#entsize;
+    return this.#is64 ? this.#dv.getBigUint64(b + 16, this.#le) : BigInt(this.#dv.getUint32(b + 8, this.#le));
+  }
+
+  /** The value as a float, exact below 2^53: for sorting, never for results. */
+  approxValue(i: number): number {
+    const b = i * this.#entsize;
+    if (!this.#is64) return this.#dv.getUint32(b + 4, this.#le);
+    const lo = this.#dv.getUint32(b + (this.#le ? 8 : 12), this.#le);
+    const hi = this.#dv.getUint32(b + (this.#le ? 12 : 8), this.#le);
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  approxSize(i: number): number {
+    const b = i * this.#entsize;
+    if (!this.#is64) return this.#dv.getUint32(b + 8, this.#le);
+    const lo = this.#dv.getUint32(b + (this.#le ? 16 : 20), this.#le);
+    const hi = this.#dv.getUint32(b + (this.#le ? 20 : 16), this.#le);
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  /** Decodes the whole string table once, so that every later name is a cheap slice. */
+  prepareBulk(): void {
+    if (this.#names === undefined && isAscii(this.#strtab)) this.#names = this.#strtab.toString('latin1');
+  }
+
+  name(i: number): string {
+    const off = this.nameOffset(i);
+    const tab = this.#strtab;
+    if (off >= tab.length) {
+      if (off === 0) return '';
+      throw malformed(
+        this.#src.name,
+        `${this.kind} symbol ${i}: name index ${off} outside its string table (${tab.length} bytes, section ${this.section.link})`,
+      );
+    }
+    const names = this.#names;
+    const end = names !== undefined ? names.indexOf('\0', off) : tab.indexOf(0, off);
+    if (end < 0) throw malformed(this.#src.name, `${this.kind} symbol ${i}: name at string index ${off} is not NUL-terminated`);
+    return names !== undefined ? names.slice(off, end) : tab.toString('utf8', off, end);
+  }
+
+  /**
+   * Indices of the symbols whose name equals `name` (or, with `prefix`, starts with it), found by
+   * searching the string table for the bytes and then the entries for those string offsets.
+   */
+  find(name: Buffer, prefix: boolean): number[] {
+    const tab = this.#strtab;
+    const pattern = prefix ? name : Buffer.concat([name, Buffer.from([0])]);
+    const offsets: number[] = [];
+    for (let p = tab.indexOf(pattern); p >= 0; p = tab.indexOf(pattern, p + 1)) offsets.push(p);
+    if (offsets.length === 0) return [];
+    const out: number[] = [];
+    const dv = this.#dv;
+    const es = this.#entsize;
+    const le = this.#le;
+    const n = this.count;
+    if (offsets.length === 1) {
+      const want = offsets[0]!;
+      for (let i = 1, b = es; i < n; i++, b += es) if (dv.getUint32(b, le) === want) out.push(i);
+    } else {
+      const set = new Set(offsets);
+      for (let i = 1, b = es; i < n; i++, b += es) if (set.has(dv.getUint32(b, le))) out.push(i);
+    }
+    return out;
+  }
+
+  describe(i: number): string {
+    return `${this.kind} symbol ${i} (section ${this.section.index} at ${hex(this.section.offset)})`;
+  }
+}
