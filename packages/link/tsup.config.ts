@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
+  // Error classes print under their own names (esbuild would otherwise rename them).
+  keepNames: true,
 });
