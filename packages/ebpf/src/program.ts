@@ -140,7 +140,7 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
       view.setUint32(i * 8 + 4, u32Option(r.typeId, 'funcInfo.typeId')!, true);
     });
   }
-  const what = `load program${name ? ` ${name}` : ''} (type ${type})`;
+  const what = `load ${programTypeName(type)} program${name ? ` ${name}` : ''}`;
 
   const target = resolveTarget({ type, attachType, attachTo: opts.attachTo, attachTarget: opts.attachTarget }, sc);
   let btfFd: sys.FD | undefined;

@@ -18,6 +18,7 @@ export class VerifierError extends BpfError {
     super(`${what}: ${errnoName}: verifier rejected the program${options.truncated ? ' (log truncated)' : ''}:\n${more}${tail}`, {
       cause: options.cause,
     });
+    this.name = 'VerifierError';
     this.log = log;
     this.errno = errno;
     this.truncated = options.truncated ?? false;
