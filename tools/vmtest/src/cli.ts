@@ -1,5 +1,6 @@
 /**
  * pnpm test:kernels [--kernel 6.1] [--kernel 6.12] [--kernel host|5.10|trixie|sid] [--packages errors,sys]
+ *                   [--command "shell command"]
  *                   [--timeout 1800] [--write-readme] [--prepare-only]
  *
  * For each kernel: resolve the current Debian package, prepare it once into the cache, boot it
@@ -9,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { constants as osConstants, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ import { DEFAULT_KERNELS, kernelSpec } from './kernels.js';
 import { type KernelRun, renderReadmeSection, sumTotals, totals, updateReadme } from './matrix.js';
 import { prepareKernel, resolveKernel } from './prepare.js';
 import { REPORT_FILE, type SuiteReport } from './report.js';
-import { VmError, boot, tail } from './vm.js';
+import { VmError, boot, interrupted, tail, withGroup } from './vm.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const TOOL = join(ROOT, 'tools/vmtest');
@@ -112,12 +113,15 @@ async function runHost(packages: string[], poolArgs: string[], timeoutMs: number
   child.stdout.on('data', take);
   child.stderr.on('data', take);
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    process.kill(-child.pid!, 'SIGKILL');
-  }, timeoutMs);
-  const code = await new Promise<number | null>((res) => child.on('close', (c, sig) => res(c ?? (sig ? 128 + 9 : null))));
-  clearTimeout(timer);
+  const code = await withGroup(child, async () => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      process.kill(-child.pid!, 'SIGKILL');
+    }, timeoutMs);
+    const c = await new Promise<number | null>((res) => child.on('close', (c_, sig) => res(c_ ?? (sig ? 128 + osConstants.signals[sig] : null))));
+    clearTimeout(timer);
+    return c;
+  });
   const reportPath = join(out, REPORT_FILE);
   const report = parseReport(existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : undefined);
   rmSync(out, { recursive: true, force: true });
@@ -146,19 +150,48 @@ async function runKernel(name: string, cacheDir: string, packages: string[], poo
   });
   const report = parseReport(r.files.get(REPORT_FILE));
   const run = finish(name, kernel.release, kernel.packageVersion, bootStarted, r.exitCode, r.status === 'timeout', report, r.output);
-  const boot_ = r.status === 'vm-failed' ? { status: 'vm-failed' as const } : {};
-  if (r.status !== 'exited' || !report) {
-    const why = r.status === 'timeout' ? `timed out after ${opts.timeoutMs / 1000} s` : r.status === 'vm-failed' ? 'the VM gave no exit status (did not boot, or the init failed)' : `no report (guest exit ${r.exitCode})`;
-    log(`${name} (${kernel.release}): ${why}\n--- output tail ---\n${tail(r.output)}\n--- console tail ---\n${tail(r.console)}`);
-    return { ...run, ...boot_, logTail: `${tail(r.output, 20)}\n--- console ---\n${tail(r.console, 20)}` };
-  }
-  return run;
+  if (r.status === 'exited' && report) return run;
+  const why =
+    r.status === 'timeout'
+      ? `timed out after ${opts.timeoutMs / 1000} s`
+      : r.status === 'vm-failed'
+        ? 'the VM gave no exit status (the kernel did not boot, or the init failed)'
+        : `the test process ${r.exitCode! > 128 ? `died of signal ${r.exitCode! - 128}` : `exited ${r.exitCode}`} without a report`;
+  log(`${name} (${kernel.release}): ${why}\n--- output tail ---\n${tail(r.output)}\n--- console tail ---\n${tail(r.console)}`);
+  return {
+    ...run,
+    ...(r.status === 'vm-failed' ? { status: 'vm-failed' as const } : {}),
+    logTail: `${why}\n${tail(r.output, 20)}\n--- console ---\n${tail(r.console, 20)}`,
+  };
 }
 
 interface Options {
   timeoutMs: number;
   memory: string;
   prepareOnly: boolean;
+}
+
+/** --command: boots each kernel and runs one shell command there instead of the suites. */
+async function runCommand(kernels: string[], cacheDir: string, command: string, opts: Options): Promise<number> {
+  let worst = 0;
+  for (const name of kernels) {
+    const spec = kernelSpec(name);
+    const apt = new Apt(cacheDir, spec);
+    const kernel = prepareKernel(apt, resolveKernel(apt, spec), cacheDir, log);
+    const r = await boot({
+      kernel,
+      argv: ['bash', '-c', command],
+      cwd: process.cwd(),
+      timeoutMs: opts.timeoutMs,
+      memory: opts.memory,
+      onOutput: (chunk) => process.stdout.write(chunk),
+    });
+    const code = r.status === 'exited' ? r.exitCode! : r.status === 'timeout' ? 124 : 125;
+    if (r.status !== 'exited') log(`${name} (${kernel.release}): ${r.status}\n--- console tail ---\n${tail(r.console)}`);
+    log(`${name} (${kernel.release}): exit ${code} after ${(r.durationMs / 1000).toFixed(1)} s`);
+    worst = Math.max(worst, code);
+  }
+  return worst;
 }
 
 function loadMatrix(): KernelRun[] {
@@ -177,6 +210,7 @@ async function main(): Promise<number> {
       cache: { type: 'string', default: process.env.BPFKIT_VMCACHE ?? join(ROOT, '.vmcache') },
       'write-readme': { type: 'boolean', default: false },
       'prepare-only': { type: 'boolean', default: false },
+      command: { type: 'string' },
     },
   });
   const kernels = values.kernel ?? [...DEFAULT_KERNELS];
@@ -187,6 +221,8 @@ async function main(): Promise<number> {
   const opts: Options = { timeoutMs: Number(values.timeout) * 1000, memory: values.memory, prepareOnly: values['prepare-only'] };
   const cacheDir = resolve(values.cache);
   if (!existsSync(join(TOOL, 'dist/reporter.js'))) throw new Error('tools/vmtest is not built: run pnpm --filter @bpfkit/vmtest build');
+
+  if (values.command !== undefined) return runCommand(kernels, cacheDir, values.command, opts);
 
   log(`kernels: ${kernels.join(', ')}; packages: ${packages.join(', ')}; cache: ${cacheDir}`);
   mkdirSync(RESULTS, { recursive: true });
@@ -224,9 +260,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(interrupted() ?? code),
   (err: unknown) => {
     log((err as Error).message);
-    process.exit(2);
+    process.exit(interrupted() ?? 2);
   },
 );

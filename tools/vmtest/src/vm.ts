@@ -4,7 +4,7 @@
  * with the host's environment. qemu runs in its own process group, which is killed on every way
  * out: normal exit, timeout, error, and SIGINT/SIGTERM of the runner.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -53,7 +53,15 @@ export class VmError extends Error {
 }
 
 const groups = new Set<number>();
+/** Children not yet reaped: on a signal the runner waits for them, so no zombie outlives it. */
+const unreaped = new Set<ChildProcess>();
 let handlersInstalled = false;
+let interruptCode: number | undefined;
+
+/** 128+signal once the runner got SIGINT, SIGTERM or SIGHUP: its exit status from then on. */
+export function interrupted(): number | undefined {
+  return interruptCode;
+}
 
 function killGroup(pid: number): void {
   try {
@@ -70,13 +78,33 @@ function installHandlers(): void {
   process.on('exit', () => [...groups].forEach(killGroup));
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.on(signal, () => {
+      interruptCode = code;
       [...groups].forEach(killGroup);
-      process.exit(code);
+      const deadline = Date.now() + 3000;
+      setInterval(() => {
+        if (unreaped.size === 0 || Date.now() > deadline) process.exit(code);
+      }, 20);
     });
   }
 }
 
-/** Number of qemu process groups this process has running (for tests: must be 0 after a boot). */
+/** Runs `fn` with `child`'s process group killed on every way out of the runner, and after `fn`. */
+export async function withGroup<T>(child: ChildProcess, fn: () => Promise<T>): Promise<T> {
+  installHandlers();
+  const pid = child.pid;
+  if (pid !== undefined) {
+    groups.add(pid);
+    unreaped.add(child);
+    child.on('exit', () => unreaped.delete(child));
+  }
+  try {
+    return await fn();
+  } finally {
+    if (pid !== undefined) killGroup(pid);
+  }
+}
+
+/** Number of process groups (qemu, host suites) this process has running: 0 after every boot. */
 export function runningVms(): number {
   return groups.size;
 }
@@ -128,8 +156,6 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   for (const f of [kernel.vmlinux, kernel.initrd]) {
     if (!existsSync(f)) throw new VmError(kernel.name, `${f} is missing: the kernel cache is incomplete, delete ${kernel.dir}`);
   }
-  installHandlers();
-
   const tmp = mkdtempSync(join(tmpdir(), 'vmtest-'));
   const out = join(tmp, 'out');
   mkdirSync(out);
@@ -157,7 +183,6 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
 
   const started = Date.now();
   const child = spawn(qemu, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid !== undefined) groups.add(child.pid);
   const output: string[] = [];
   const stderr: string[] = [];
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -167,19 +192,21 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
 
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (child.pid !== undefined) killGroup(child.pid);
-  }, opts.timeoutMs);
-  try {
-    const spawnError = await new Promise<Error | undefined>((resolve) => {
-      child.on('error', (err) => resolve(err));
+  const spawnError = await withGroup(child, async () => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) killGroup(child.pid);
+    }, opts.timeoutMs);
+    const err = await new Promise<Error | undefined>((resolve) => {
+      child.on('error', (e) => resolve(e));
       child.on('close', () => resolve(undefined));
     });
-    if (spawnError) throw new VmError(kernel.name, `could not start ${qemu}: ${spawnError.message}`);
-  } finally {
     clearTimeout(timer);
-    if (child.pid !== undefined) killGroup(child.pid);
+    return err;
+  });
+  if (spawnError) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new VmError(kernel.name, `could not start ${qemu}: ${spawnError.message}`);
   }
 
   const consoleLog = (existsSync(consolePath) ? readFileSync(consolePath, 'utf8') : '') + stderr.join('');
