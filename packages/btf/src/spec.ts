@@ -56,7 +56,7 @@ export class Spec {
   #count = -1;
   #head: Int32Array | undefined;
   #next: Int32Array | undefined;
-  #hashShift = 0;
+  #hashes: Uint32Array | undefined;
   #lookups = 0;
   readonly #cache = new Map<string, number[]>();
 
@@ -163,28 +163,6 @@ export class Spec {
     this.#count = n;
   }
 
-  /** Chain every named type into a hash table keyed by name_off. */
-  #buildIndex(): void {
-    const words = this.#words!;
-    const offsets = this.#offsets!;
-    const n = this.#count;
-    let size = 1024;
-    while (size < n) size *= 2;
-    const shift = 32 - Math.log2(size);
-    const head = new Int32Array(size).fill(-1);
-    const next = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const nameOff = words[offsets[i]!]!;
-      if (nameOff === 0) continue;
-      const h = Math.imul(nameOff, 0x9e3779b1) >>> shift;
-      next[i] = head[h]!;
-      head[h] = i;
-    }
-    this.#head = head;
-    this.#next = next;
-    this.#hashShift = shift;
-  }
-
   /** `<name> type [id] at offset 0x..`: where a type sits in its blob, for messages. */
   #where(id: number): string {
     const { spec, index } = this.#locate(id);
@@ -196,32 +174,96 @@ export class Spec {
     return bad(`${this.name} type [${id}] at offset ${hex(this.#typeStart + word * 4)}`, detail);
   }
 
+  /** Where the string at `offset` starts: which blob's bytes, and the position in them. */
+  #stringAt(offset: number): { bytes: Buffer; pos: number } | undefined {
+    if (this.base && offset < this.stringBase) return this.base.#stringAt(offset);
+    const local = offset - this.stringBase;
+    if (local < 0 || local >= this.#strLen) return undefined;
+    return { bytes: this.#bytes, pos: this.#strStart + local };
+  }
+
+  /**
+   * Hash every named type by its name's bytes (FNV-1a) into a chained table: built once, on
+   * the second lookup, after which lookups cost a hash and a byte compare. Names with an
+   * out-of-range offset are left out; decoding that type reports them.
+   */
+  #buildIndex(): void {
+    const words = this.#words!;
+    const offsets = this.#offsets!;
+    const n = this.#count;
+    let size = 1024;
+    while (size < n) size *= 2;
+    const mask = size - 1;
+    const head = new Int32Array(size).fill(-1);
+    const next = new Int32Array(n);
+    const hashes = new Uint32Array(n);
+    const own = this.#bytes;
+    const ownStart = this.#strStart - this.stringBase;
+    const ownEnd = this.stringBase + this.#strLen;
+    for (let i = 0; i < n; i++) {
+      const nameOff = words[offsets[i]!]!;
+      if (nameOff === 0) continue;
+      let bytes = own;
+      let p = ownStart + nameOff;
+      if (nameOff < this.stringBase || nameOff >= ownEnd) {
+        const at = this.#stringAt(nameOff);
+        if (!at) continue;
+        ({ bytes, pos: p } = at);
+      }
+      let h = 0x811c9dc5;
+      for (let c = bytes[p++]!; c !== 0; c = bytes[p++]!) h = Math.imul(h ^ c, 0x01000193);
+      h >>>= 0;
+      hashes[i] = h;
+      next[i] = head[h & mask]!;
+      head[h & mask] = i;
+    }
+    this.#head = head;
+    this.#next = next;
+    this.#hashes = hashes;
+  }
+
   /** Candidate string offsets (of this blob's string space) whose string equals `pattern` minus its NUL. */
   #stringOffsets(pattern: Uint8Array, out: number[]): void {
     const strings = this.#bytes.subarray(this.#strStart, this.#strStart + this.#strLen);
     for (let p = strings.indexOf(pattern); p >= 0; p = strings.indexOf(pattern, p + 1)) out.push(this.stringBase + p);
   }
 
-  #idsByNameOffsets(nameOffs: readonly number[], out: number[]): void {
+  #nameEquals(nameOff: number, name: Uint8Array): boolean {
+    const at = this.#stringAt(nameOff);
+    if (!at) return false;
+    const { bytes, pos } = at;
+    for (let j = 0; j < name.length; j++) if (bytes[pos + j] !== name[j]) return false;
+    return bytes[pos + name.length] === 0;
+  }
+
+  /** This blob's own types named `pattern` (the name plus its NUL), appended to `out`. */
+  #collectOwn(pattern: Uint8Array, out: number[]): void {
     this.#walk();
     const words = this.#words!;
     const offsets = this.#offsets!;
     const first = this.firstTypeId;
-    // A first lookup with few candidate strings scans (cheaper than building the index);
-    // any later one builds the index.
-    if (!this.#head && this.#lookups++ === 0 && nameOffs.length <= 4) {
-      for (const nameOff of nameOffs) {
-        for (let i = 0; i < offsets.length; i++) if (words[offsets[i]!] === nameOff) out.push(first + i);
+    if (!this.#head && this.#lookups++ === 0) {
+      // The first lookup scans: find the name's offsets in the string sections (native search),
+      // then the types that use them. Cheaper than building the index when only one name is wanted.
+      const nameOffs: number[] = [];
+      for (let s: Spec | undefined = this; s; s = s.base) s.#stringOffsets(pattern, nameOffs);
+      if (nameOffs.length <= 4) {
+        for (const nameOff of nameOffs) {
+          for (let i = 0; i < offsets.length; i++) if (words[offsets[i]!] === nameOff) out.push(first + i);
+        }
+        return;
       }
-      return;
     }
     if (!this.#head) this.#buildIndex();
+    const name = pattern.subarray(0, pattern.length - 1);
+    let h = 0x811c9dc5;
+    for (const c of name) h = Math.imul(h ^ c, 0x01000193);
+    h >>>= 0;
     const head = this.#head!;
     const next = this.#next!;
-    for (const nameOff of nameOffs) {
-      for (let i = head[Math.imul(nameOff, 0x9e3779b1) >>> this.#hashShift]!; i >= 0; i = next[i]!) {
-        if (words[offsets[i]!] === nameOff) out.push(first + i);
-      }
+    const hashes = this.#hashes!;
+    for (let i = head[h & (head.length - 1)]!; i >= 0; i = next[i]!) {
+      if (hashes[i] === h && this.#nameEquals(words[offsets[i]!]!, name)) out.push(first + i);
     }
   }
 
@@ -248,9 +290,7 @@ export class Spec {
 
   #collect(pattern: Uint8Array, out: number[]): void {
     if (this.base) this.base.#collect(pattern, out);
-    const nameOffs: number[] = [];
-    for (let s: Spec | undefined = this; s; s = s.base) s.#stringOffsets(pattern, nameOffs);
-    this.#idsByNameOffsets(nameOffs, out);
+    this.#collectOwn(pattern, out);
   }
 
   /** The first type ID named `name` of `kind`; throws SymbolNotFoundError when there is none. */
