@@ -35,11 +35,10 @@ export function processMaps(pid: number): MappedFile[] {
   return out;
 }
 
-function sameRoot(pid: number): boolean {
+/** Whether `path` here is the very file the process mapped (same inode). */
+function sameFile(path: string, inode: number): boolean {
   try {
-    const a = statSync(`/proc/${pid}/root/`);
-    const b = statSync('/');
-    return a.ino === b.ino && a.dev === b.dev;
+    return statSync(path).ino === inode;
   } catch {
     return false;
   }
@@ -47,7 +46,7 @@ function sameRoot(pid: number): boolean {
 
 /**
  * The path of a library mapped by a running process, usable from this process: the plain path
- * when both share a root, else through `/proc/<pid>/root` (containers). `library` is a path, a
+ * when it names the same file here, else through `/proc/<pid>/root` (containers). `library` is a path, a
  * file name (`libc.so.6`) or a prefix of one (`libc` matches `libc.so.6` and `libc-2.31.so`).
  */
 export function mappedPath(pid: number, library: string): string {
@@ -61,5 +60,7 @@ export function mappedPath(pid: number, library: string): string {
   if (!hit) {
     throw new SyscallError('open', 2, { context: `find ${library} in /proc/${pid}/maps`, hint: 'the process does not map it' });
   }
-  return sameRoot(pid) ? hit.path : `/proc/${pid}/root${hit.path}`;
+  // The kernel prints paths relative to our root when it can (chroot); a file in another mount
+  // namespace (a container) only has a path there, reachable through /proc/<pid>/root.
+  return sameFile(hit.path, hit.inode) ? hit.path : `/proc/${pid}/root${hit.path}`;
 }
