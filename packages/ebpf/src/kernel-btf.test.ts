@@ -1,4 +1,4 @@
-import { loadKernelBTF } from '@bpfkit/btf';
+import { BtfBuilder, Kind, Linkage, loadKernelBTF, Spec } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import { describe, expect, it } from 'vitest';
 import { requireRoot } from '../../../testing/feature.js';
@@ -10,6 +10,41 @@ import { expectNoFdLeak, openFds } from './testing/fds.js';
 import { ProgramType } from './types.js';
 
 describe('kernel BTF objects (real kernel)', () => {
+  it('accepts a blob from the BTF encoder (BTF_LOAD) and hands the same bytes back', (ctx) => {
+    requireRoot(ctx);
+    const b = new BtfBuilder();
+    const int = b.int('int', 4, { signed: true });
+    const u64 = b.int('unsigned long long', 8);
+    const ptr = b.ptr(int);
+    const tagged = b.ptr(b.typeTag('user', int));
+    const st = b.struct('pair', 16, [
+      { name: 'a', type: int, bitOffset: 0 },
+      { name: 'b', type: int, bitOffset: 32, bitfieldSize: 5 },
+      { name: 'p', type: ptr, bitOffset: 64 },
+    ]);
+    b.union('either', 8, [{ name: 'x', type: int, bitOffset: 0 }, { name: 'y', type: u64, bitOffset: 0 }]);
+    b.enum('color', 4, [{ name: 'RED', value: 0 }, { name: 'BLUE', value: 2 }]);
+    b.enum64('wide', 8, [{ name: 'BIG', value: 1n << 40n }]);
+    b.typedef('pair_t', b.const(b.volatile(st)));
+    b.fwd('opaque');
+    b.array(int, int, 4);
+    b.float('double', 8);
+    const proto = b.funcProto(int, [{ name: 'p', type: tagged }, { name: 'n', type: u64 }]);
+    const fn = b.func('bpfkit_fn', proto, Linkage.Global);
+    b.declTag('bpfkit_tag', fn, -1);
+    const v = b.var('bpfkit_var', int, Linkage.Global);
+    b.datasec('.data', 4, [{ type: v, offset: 0, size: 4 }]);
+    const blob = b.encode();
+    using fd = kernelSyscalls.btfLoad({ btf: blob });
+    const info = kernelSyscalls.btfInfo(fd.fd);
+    expect(info.kernelBtf).toBe(false);
+    const back = info.btf();
+    expect(Buffer.compare(back, blob)).toBe(0);
+    expect(Spec.parse(back).funcSignature('bpfkit_fn').params.map((p) => p.name)).toEqual(['p', 'n']);
+    expect(Spec.parse(back).kind(int)).toBe(Kind.Int);
+  });
+
+
   it('finds a kernel BTF object by name by walking BTF IDs (vmlinux itself is one)', (ctx) => {
     requireRoot(ctx);
     using fd = moduleBTFObject('vmlinux', kernelSyscalls);
