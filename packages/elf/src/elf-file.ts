@@ -290,13 +290,15 @@ export class ElfFile implements Disposable {
     if (this.#versym === undefined) {
       const sections = this.sections;
       const vs = sections.find((s) => s.type === SectionType.GnuVersym);
-      this.#versym = vs ? view(sectionBytes(this.#src, vs, '.gnu.version')) : null;
       const aux = (type: number, what: string) => {
         const s = sections.find((x) => x.type === type);
         if (!s) return undefined;
         return { data: sectionBytes(this.#src, s, what), strtab: this.#linkedStrings(s, what) };
       };
+      // Assigned together, only once everything parsed: a failure must not leave half a state.
+      const versym = vs ? view(sectionBytes(this.#src, vs, '.gnu.version')) : null;
       this.#versions = parseVersions(this.#src, this.#h.fields, aux(SectionType.GnuVerdef, '.gnu.version_d'), aux(SectionType.GnuVerneed, '.gnu.version_r'));
+      this.#versym = versym;
     }
     const vs = this.#versym;
     if (!vs || 2 * i + 2 > vs.byteLength) return undefined;
