@@ -29,6 +29,20 @@ const encoder = new TextEncoder();
 const FIXED_WORDS = Int32Array.from({ length: MAX_KIND + 1 }, (_, k) => extraSize(k, 0) / 4);
 const VLEN_WORDS = Int32Array.from({ length: MAX_KIND + 1 }, (_, k) => (extraSize(k, 1) - extraSize(k, 0)) / 4);
 
+/** Index of the type starting at `word` (binary search of the sorted offsets), or -1. */
+function typeIndexAt(offsets: Uint32Array, word: number): number {
+  let lo = 0;
+  let hi = offsets.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const w = offsets[mid]!;
+    if (w === word) return mid;
+    if (w < word) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 /**
  * A parsed BTF blob. Parsing validates the header only; the type section is walked once, on
  * the first call that needs it, and the name index is built once, on the first lookup by name.
@@ -58,7 +72,6 @@ export class Spec {
   #next: Int32Array | undefined;
   #hashes: Uint32Array | undefined;
   #lookups = 0;
-  readonly #cache = new Map<string, number[]>();
 
   private constructor(data: Uint8Array, options: ParseOptions) {
     this.data = data;
@@ -248,8 +261,16 @@ export class Spec {
       const nameOffs: number[] = [];
       for (let s: Spec | undefined = this; s; s = s.base) s.#stringOffsets(pattern, nameOffs);
       if (nameOffs.length <= 4) {
+        // Native search for the name_off word too: no JS loop over every type, which matters
+        // in a fresh process where such a loop would still run in the interpreter.
+        const types = this.#bytes.subarray(this.#typeStart, this.#typeStart + this.#typeLen);
+        const word = Buffer.alloc(4);
         for (const nameOff of nameOffs) {
-          for (let i = 0; i < offsets.length; i++) if (words[offsets[i]!] === nameOff) out.push(first + i);
+          word.writeUInt32LE(nameOff);
+          for (let p = types.indexOf(word); p >= 0; p = types.indexOf(word, p + 1)) {
+            const i = p % 4 === 0 ? typeIndexAt(offsets, p / 4) : -1;
+            if (i >= 0) out.push(first + i);
+          }
         }
         return;
       }
@@ -272,20 +293,16 @@ export class Spec {
    * base's matches come first.
    */
   findTypeIds(name: string, kind?: KindLike): number[] {
-    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('name', 'must be a non-empty string');
+    if (typeof name !== 'string' || name === '' || name.includes('\0')) throw new InvalidArgumentError('name', 'must be a non-empty string without NUL');
     let k: number | undefined;
     if (kind !== undefined) {
       k = kindNumber(kind);
       if (k === undefined) throw new InvalidArgumentError('kind', `unknown BTF kind ${String(kind)}`);
     }
-    let all = this.#cache.get(name);
-    if (!all) {
-      all = [];
-      this.#collect(encoder.encode(`${name}\0`), all);
-      all.sort((a, b) => a - b);
-      this.#cache.set(name, all);
-    }
-    return k === undefined ? all.slice() : all.filter((id) => this.kind(id) === k);
+    const all: number[] = [];
+    this.#collect(encoder.encode(`${name}\0`), all);
+    all.sort((a, b) => a - b);
+    return k === undefined ? all : all.filter((id) => this.kind(id) === k);
   }
 
   #collect(pattern: Uint8Array, out: number[]): void {

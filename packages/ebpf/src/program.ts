@@ -11,8 +11,8 @@ const EPERM = 1;
 const ENOSPC = 28;
 /** The first verifier log buffer (cilium starts at 64 KiB as well). */
 const MIN_LOG_SIZE = 64 * 1024;
-/** The kernel caps log_size below UINT32_MAX >> 2; stop growing well before that. */
-const MAX_LOG_SIZE = 256 * 1024 * 1024;
+/** The kernel caps log_size below UINT32_MAX >> 2; stop growing well before that (64 KiB x 4^5). */
+const MAX_LOG_SIZE = 64 * 1024 * 1024;
 /** BPF_OBJ_NAME_LEN minus the NUL. */
 const MAX_NAME_LEN = 15;
 

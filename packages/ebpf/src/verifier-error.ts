@@ -8,7 +8,7 @@ export class VerifierError extends BpfError {
   readonly code = 'ERR_BPF_VERIFIER' as const;
   readonly log: string;
   readonly errno: number;
-  /** The log did not fit even the largest buffer tried: its beginning is kept, its end is lost. */
+  /** The log did not fit even the largest buffer tried (kernels >= 6.4 keep its end, older ones its start). */
   readonly truncated: boolean;
 
   constructor(what: string, errno: number, errnoName: string, log: string, options: { truncated?: boolean; cause?: unknown } = {}) {
