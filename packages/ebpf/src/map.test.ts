@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { BtfBuilder } from '@bpfkit/btf';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
 import { requireRoot } from '../../../testing/feature.js';
@@ -28,6 +29,19 @@ describe('Map (real kernel)', () => {
     expect(m.lookupU64(1)).toBeUndefined();
     expect(() => m.delete(1)).toThrow(SyscallError);
     expect(() => m.delete(1)).toThrow(/ENOENT/);
+  });
+
+  it('creates a map described by BTF', (ctx) => {
+    requireRoot(ctx);
+    const b = new BtfBuilder();
+    const key = b.int('unsigned int', 4);
+    const value = b.int('unsigned long long', 8);
+    using m = Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, btf: { data: b.encode(), keyTypeId: key, valueTypeId: value } });
+    const info = m.info();
+    expect(info.btfId).toBeGreaterThan(0);
+    expect(info).toMatchObject({ btfKeyTypeId: key, btfValueTypeId: value });
+    expectNoFdLeak(() => Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, btf: { data: b.encode(), keyTypeId: value, valueTypeId: value } }));
+    expect(() => Map.create({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, btf: { data: b.encode(), keyTypeId: value, valueTypeId: value } })).toThrow(SyscallError);
   });
 
   it('iterates keys and entries', (ctx) => {
