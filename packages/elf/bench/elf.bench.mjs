@@ -1,0 +1,58 @@
+// Figures, not assertions: @bpfkit/elf against the C/libelf anchors measured on this machine
+// (../../shared/research/perf-baseline.md, section i/ELF). Run after `pnpm build`.
+import { ElfFile } from '../dist/index.js';
+
+const NODE = process.env.BENCH_ELF ?? '/usr/bin/node';
+const RUNS = Number(process.env.BENCH_RUNS ?? 25);
+
+function measure(label, anchorMs, fn) {
+  for (let i = 0; i < 3; i++) fn();
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  const ratio = anchorMs ? `${(median / anchorMs).toFixed(2)}x libelf (${anchorMs} ms)` : '';
+  console.log(
+    `${label.padEnd(58)} median ${median.toFixed(2).padStart(7)} ms  [${times[0].toFixed(2)}–${times[times.length - 1].toFixed(2)}]  ${ratio}`,
+  );
+}
+
+let sink = 0;
+let localName = '';
+
+// A function only .symtab has: the lookup must read .symtab and .strtab as well.
+localName = withElf((elf) => elf.symbols().find((s) => s.type === 2 && s.binding === 0 && s.size > 0n && !s.name.includes('.'))?.name ?? 'main');
+
+console.log(`@bpfkit/elf on ${NODE}, ${RUNS} runs each (node ${process.version})`);
+/** Node 20 runs this file untranspiled, so no `using`. */
+function withElf(fn) {
+  const elf = ElfFile.open(NODE);
+  try {
+    return fn(elf);
+  } finally {
+    elf.close();
+  }
+}
+
+measure('open + symbol("uv_run") (.dynsym)', 2.31, () => withElf((elf) => (sink += Number(elf.symbol('uv_run').offset))));
+measure('open + symbol("napi_create_object") (.dynsym)', 2.6, () =>
+  withElf((elf) => (sink += Number(elf.symbol('napi_create_object').offset))),
+);
+measure(`open + symbol(local .symtab function)`, undefined, () => withElf((elf) => (sink += Number(elf.symbol(localName).offset))));
+measure('open + iterate all symbols (name + value of each)', 10.9, () =>
+  withElf((elf) => {
+    for (const s of elf.symbols()) sink += s.name.length + Number(s.value & 1n);
+    for (const s of elf.dynamicSymbols()) sink += s.name.length + Number(s.value & 1n);
+  }),
+);
+withElf((elf) => {
+  const names = elf.dynamicSymbols().filter((s) => s.type === 2 && s.defined).slice(0, 1000).map((s) => s.name);
+  measure('1000 lookups on one open file (name index)', undefined, () => {
+    for (const n of names) sink += Number(elf.symbol(n).size);
+  });
+});
+console.log(sink > 0 ? '' : 'unexpected');
