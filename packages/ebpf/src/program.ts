@@ -187,7 +187,7 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
         if (log) {
           throw new VerifierError(what, err.errno, errnoName(err.errno), log, { truncated: err.errno === ENOSPC, cause: err });
         }
-        // Without a log the first failure is the one to report (the retry may differ only by ENOSPC).
+        // No log to show: report the first failure (the retry only added a log buffer).
         const e = firstError;
         const hint = e.errno === EPERM ? permissionHint(type) : undefined;
         throw new SyscallError(e.syscall, e.errno, { context: what, hint, cause: e });
