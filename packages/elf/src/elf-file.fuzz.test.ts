@@ -25,7 +25,7 @@ function structuralRanges(bytes: Buffer): [number, number][] {
   if (ph.length) ranges.push([64, 64 + ph.length * 56]);
   const shoff = Number(bytes.readBigUInt64LE(40));
   ranges.push([shoff, shoff + elf.sections.length * 64]);
-  const wanted = /^\.(dynsym|dynstr|symtab|strtab|shstrtab|gnu\.version.*|dynamic|note.*|gnu_debuglink)$/;
+  const wanted = /^\.(dynsym|dynstr|symtab|strtab|shstrtab|gnu\.hash|gnu\.version.*|dynamic|note.*|gnu_debuglink)$/;
   for (const s of elf.sections) {
     if (!wanted.test(s.name) || s.type === 8) continue;
     const start = Number(s.offset);

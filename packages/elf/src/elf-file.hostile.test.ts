@@ -149,6 +149,35 @@ describe('hostile input', () => {
     expect(() => elf.symbols()).toThrow(/shrank while open/);
   });
 
+  it('a corrupt .gnu.hash is a typed error naming the section, never a wild read', () => {
+    const exported = w.cc('exported', 'int f(int x){return x+1;} int main(void){return f(1);}', ['-rdynamic']);
+    const clean = readFileSync(exported);
+    using orig = ElfFile.fromBuffer(clean);
+    const hash = orig.section('.gnu.hash')!;
+    const at = Number(hash.offset);
+    const nbuckets = clean.readUInt32LE(at);
+    const bloomWords = clean.readUInt32LE(at + 8);
+
+    const badBucket = Buffer.from(clean);
+    for (let i = 0; i < nbuckets; i++) badBucket.writeUInt32LE(0xffff_ffff, at + 16 + bloomWords * 8 + i * 4);
+    using a = ElfFile.fromBuffer(badBucket);
+    expect(() => a.symbol('f')).toThrow(/\.gnu\.hash .*bucket points at symbol 4294967295/);
+
+    const hugeBloom = Buffer.from(clean);
+    hugeBloom.writeUInt32LE(0x7fff_ffff, at + 8);
+    using b = ElfFile.fromBuffer(hugeBloom);
+    expect(() => b.symbol('f')).toThrow(/bucket at 0x[0-9a-f]+ extends past the section/);
+
+    // A chain that never ends stops at the last symbol instead of running on.
+    const endless = Buffer.from(clean);
+    const symoffset = clean.readUInt32LE(at + 4);
+    const dynsymCount = Number(orig.section('.dynsym')!.size / 24n);
+    const chains = at + 16 + bloomWords * 8 + nbuckets * 4;
+    for (let i = symoffset; i < dynsymCount; i++) endless.writeUInt32LE((endless.readUInt32LE(chains + (i - symoffset) * 4) & ~1) >>> 0, chains + (i - symoffset) * 4);
+    using c = ElfFile.fromBuffer(endless);
+    expect(c.symbol('f').name).toBe('f');
+  });
+
   it('a note whose sizes overflow the section is an error', () => {
     const b = built();
     const note = Number(b.readBigUInt64LE(shdr(b, 2) + 24));

@@ -17,7 +17,8 @@ import { type ElfSection, parseSections, readString, sectionBytes } from './sect
 import { type ElfProgramHeader, loadSegmentFor, loadSegmentForOffset, parseProgramHeaders } from './segments.js';
 import { BufferSource, type ByteSource, FileSource } from './source.js';
 import { ElfSymbol, isPlaceable, type SymbolContext } from './symbol.js';
-import { SymbolTable, type SymbolTableKind } from './symbol-table.js';
+import { type SymbolEntries, SymbolTable, type SymbolTableKind } from './symbol-table.js';
+import { gnuHashLookup } from './gnu-hash.js';
 import { type UsdtProbe, parseUsdtNotes } from './usdt.js';
 import { parseVersions, type SymbolVersion, type VersionDefinition } from './versions.js';
 
@@ -59,7 +60,7 @@ function parseQuery(name: string): Query {
   return { literal: name, base: name.slice(0, at), version, requireDefault: dbl };
 }
 
-type Ref = { readonly t: SymbolTable; readonly i: number };
+type Ref = { readonly t: SymbolEntries; readonly i: number };
 
 /** Sized symbols sorted by address, relative to the lowest one; `maxEnd` is a running maximum of `end`. */
 interface AddressIndex {
@@ -270,6 +271,47 @@ export class ElfFile implements Disposable {
     return data;
   }
 
+  /**
+   * One string of the table `sec` links to: from the table if it is loaded, else by small reads,
+   * so that reading a few version names does not load a 5 MB .dynstr.
+   */
+  #stringAt(sec: ElfSection, offset: number, what: string): string {
+    const loaded = this.#strtabs.get(sec.link);
+    if (loaded) return readString(this.#src, loaded, offset, what);
+    const str = this.sections[sec.link];
+    if (!str || sec.link === 0) {
+      throw malformed(this.path, `${what} (section ${sec.index}) links to string table ${sec.link}, which does not exist`);
+    }
+    const size = safeNumber(this.#src, str.size, `${what} string table size`);
+    if (offset >= size) {
+      throw malformed(this.path, `${what}: string index ${offset} outside its string table (${size} bytes)`);
+    }
+    const start = safeNumber(this.#src, str.offset, `${what} string table offset`) + offset;
+    // Grows geometrically to the end of the table, so the loop ends after a few reads.
+    for (let chunk = 64; ; chunk *= 4) {
+      const len = Math.min(chunk, size - offset);
+      const bytes = this.#src.read(start, len, `${what} string`);
+      const end = bytes.indexOf(0);
+      if (end >= 0) return bytes.toString('utf8', 0, end);
+      if (len === size - offset) throw malformed(this.path, `${what}: string at index ${offset} is not NUL-terminated`);
+    }
+  }
+
+  /** Defined .dynsym symbols through .gnu.hash; undefined when the file has no usable hash table. */
+  #hashSearch(q: Query): Ref[] | undefined {
+    const sections = this.sections;
+    const hash = sections.find((s) => s.type === SectionType.GnuHash);
+    const dynsym = sections.find((s) => s.type === SectionType.DynSym);
+    if (!hash || !dynsym || hash.link !== dynsym.index || hash.size === 0n) return undefined;
+    const dynstr = sections[dynsym.link];
+    if (!dynstr || dynsym.link === 0) return undefined;
+    const lookup = (name: string) => gnuHashLookup(this.#src, this.#h.fields, hash, dynsym, dynstr, Buffer.from(name));
+    if (q.base === undefined) return lookup(q.literal).map((t) => ({ t, i: t.index }));
+    return lookup(q.base)
+      .filter((t) => this.#versionMatches(t.index, q))
+      .map((t) => ({ t, i: t.index }));
+  }
+
   #table(kind: SymbolTableKind): SymbolTable | null {
     let t = this.#tables.get(kind);
     if (t !== undefined) return t;
@@ -293,7 +335,7 @@ export class ElfFile implements Disposable {
       const aux = (type: number, what: string) => {
         const s = sections.find((x) => x.type === type);
         if (!s) return undefined;
-        return { data: sectionBytes(this.#src, s, what), strtab: this.#linkedStrings(s, what) };
+        return { data: sectionBytes(this.#src, s, what), string: (off: number, w: string) => this.#stringAt(s, off, w) };
       };
       // Assigned together, only once everything parsed: a failure must not leave half a state.
       const versym = vs ? view(sectionBytes(this.#src, vs, '.gnu.version')) : null;
@@ -308,7 +350,7 @@ export class ElfFile implements Disposable {
     return { name: def.name, hidden: (raw & 0x8000) !== 0, ...(def.library !== undefined && { library: def.library }) };
   }
 
-  #symbol(t: SymbolTable, i: number, name?: string): ElfSymbol {
+  #symbol(t: SymbolEntries, i: number, name?: string): ElfSymbol {
     return new ElfSymbol(this.#ctx, t, i, name);
   }
 
@@ -458,8 +500,14 @@ export class ElfFile implements Disposable {
     const q = parseQuery(name);
     if (this.#index === undefined && ++this.#lookups > LOOKUPS_BEFORE_INDEX) this.#index = this.#buildIndex();
     const search = (kind: SymbolTableKind) => (this.#index ? this.#searchByIndex(kind, q) : this.#searchByBytes(kind, q));
+    // Exported functions are found through .gnu.hash without loading .dynsym or .dynstr.
+    const hashed = this.#index ? undefined : this.#hashSearch(q);
+    if (hashed) {
+      const best = this.#best(hashed);
+      if (best) return this.#symbol(best.t, best.i);
+    }
     const undefinedRefs: Ref[] = [];
-    for (const kind of ['dynsym', 'symtab'] as const) {
+    for (const kind of hashed ? (['symtab', 'dynsym'] as const) : (['dynsym', 'symtab'] as const)) {
       const refs = search(kind);
       const defined = refs.filter((r) => r.t.sectionIndex(r.i) !== SpecialSection.Undefined);
       const best = this.#best(defined);

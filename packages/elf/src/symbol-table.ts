@@ -7,11 +7,22 @@ import type { ByteSource } from './source.js';
 
 export type SymbolTableKind = 'symtab' | 'dynsym';
 
+/** What a symbol reads from its table: a whole SymbolTable, or one entry found by hash. */
+export interface SymbolEntries {
+  readonly kind: SymbolTableKind;
+  name(i: number): string;
+  value(i: number): bigint;
+  size(i: number): bigint;
+  info(i: number): number;
+  other(i: number): number;
+  sectionIndex(i: number): number;
+}
+
 /**
  * The raw entries of `.symtab` or `.dynsym` plus their string table, decoded on demand. Names are
  * matched as bytes so that a single lookup decodes no string but the one it returns.
  */
-export class SymbolTable {
+export class SymbolTable implements SymbolEntries {
   /** Number of entries, including the reserved entry 0. */
   readonly count: number;
   readonly #dv: DataView;

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { FileOffset, VirtualAddress } from './address.js';
 import { SpecialSection, SymbolType } from './constants.js';
-import type { SymbolTable, SymbolTableKind } from './symbol-table.js';
+import type { SymbolEntries, SymbolTableKind } from './symbol-table.js';
 import type { SymbolVersion } from './versions.js';
 
 /** What a symbol needs from its file to answer questions about itself. */
@@ -26,13 +26,13 @@ export function isPlaceable(shndx: number, type: number): boolean {
  */
 export class ElfSymbol {
   readonly #ctx: SymbolContext;
-  readonly #t: SymbolTable;
+  readonly #t: SymbolEntries;
   readonly #name: string | undefined;
   /** Index in its table. */
   readonly index: number;
 
   /** @internal Created by ElfFile. */
-  constructor(ctx: SymbolContext, table: SymbolTable, index: number, name?: string) {
+  constructor(ctx: SymbolContext, table: SymbolEntries, index: number, name?: string) {
     this.#ctx = ctx;
     this.#t = table;
     this.index = index;

@@ -1,6 +1,5 @@
 import { type FieldReader, view } from './header.js';
 import { hex, malformed } from './malformed.js';
-import { readString } from './sections.js';
 import type { ByteSource } from './source.js';
 
 /** The symbol version of a `.dynsym` entry (GNU symbol versioning). */
@@ -19,6 +18,9 @@ export interface VersionDefinition {
 }
 
 const VER_FLG_BASE = 1;
+
+/** Reads the string at an offset of the linked string table. */
+export type StringAt = (offset: number, what: string) => string;
 
 /**
  * Walks a verdef/verneed chain. Hostile `*_next` fields can point backwards or outside the
@@ -42,8 +44,8 @@ function walk(src: ByteSource, data: Buffer, what: string, entrySize: number, ne
 export function parseVersions(
   src: ByteSource,
   f: FieldReader,
-  verdef: { data: Buffer; strtab: Buffer } | undefined,
-  verneed: { data: Buffer; strtab: Buffer } | undefined,
+  verdef: { data: Buffer; string: StringAt } | undefined,
+  verneed: { data: Buffer; string: StringAt } | undefined,
 ): Map<number, VersionDefinition> {
   const out = new Map<number, VersionDefinition>();
   if (verdef) {
@@ -55,14 +57,14 @@ export function parseVersions(
       const aux = o + f.u32(dv, o + 12);
       if (count === 0 || flags & VER_FLG_BASE) return;
       if (aux + 8 > verdef.data.length) throw malformed(src.name, `version definition aux at ${hex(aux)} outside its section`);
-      out.set(index, { name: readString(src, verdef.strtab, f.u32(dv, aux), `version definition ${index}`) });
+      out.set(index, { name: verdef.string(f.u32(dv, aux), `version definition ${index}`) });
     });
   }
   if (verneed) {
     const dv = view(verneed.data);
     walk(src, verneed.data, 'version requirement', 16, (o) => f.u32(dv, o + 12), (o) => {
       const count = f.u16(dv, o + 2);
-      const library = readString(src, verneed.strtab, f.u32(dv, o + 4), 'version requirement file');
+      const library = verneed.string(f.u32(dv, o + 4), 'version requirement file');
       let aux = o + f.u32(dv, o + 8);
       const seen = new Set<number>();
       for (let k = 0; k < count; k++) {
@@ -70,7 +72,7 @@ export function parseVersions(
         if (seen.has(aux)) throw malformed(src.name, `version requirement aux chain loops back to ${hex(aux)}`);
         seen.add(aux);
         const index = f.u16(dv, aux + 6);
-        out.set(index, { name: readString(src, verneed.strtab, f.u32(dv, aux + 8), `version requirement ${index}`), library });
+        out.set(index, { name: verneed.string(f.u32(dv, aux + 8), `version requirement ${index}`), library });
         const step = f.u32(dv, aux + 12);
         if (step === 0) break;
         aux += step;
