@@ -16,8 +16,8 @@ import { type ElfNote, parseNotes } from './notes.js';
 import { type ElfSection, parseSections, readString, sectionBytes } from './sections.js';
 import { type ElfProgramHeader, loadSegmentFor, loadSegmentForOffset, parseProgramHeaders } from './segments.js';
 import { BufferSource, type ByteSource, FileSource } from './source.js';
-import { ElfSymbol, isPlaceable, type SymbolContext } from './symbol.js';
-import { type SymbolEntries, SymbolTable, type SymbolTableKind } from './symbol-table.js';
+import { ElfSymbol, isPlaceable } from './symbol.js';
+import { type SymbolContext, type SymbolEntries, SymbolTable, type SymbolTableKind } from './symbol-table.js';
 import { gnuHashLookup } from './gnu-hash.js';
 import { type UsdtProbe, parseUsdtNotes } from './usdt.js';
 import { parseVersions, type SymbolVersion, type VersionDefinition } from './versions.js';
@@ -305,7 +305,7 @@ export class ElfFile implements Disposable {
     if (!hash || !dynsym || hash.link !== dynsym.index || hash.size === 0n) return undefined;
     const dynstr = sections[dynsym.link];
     if (!dynstr || dynsym.link === 0) return undefined;
-    const lookup = (name: string) => gnuHashLookup(this.#src, this.#h.fields, hash, dynsym, dynstr, Buffer.from(name));
+    const lookup = (name: string) => gnuHashLookup(this.#src, this.#h.fields, hash, dynsym, dynstr, Buffer.from(name), this.#ctx);
     if (q.base === undefined) return lookup(q.literal).map((t) => ({ t, i: t.index }));
     return lookup(q.base)
       .filter((t) => this.#versionMatches(t.index, q))
@@ -322,7 +322,7 @@ export class ElfFile implements Disposable {
     if (sec) {
       const data = sectionBytes(this.#src, sec, kind);
       const strtab = this.#linkedStrings(sec, kind);
-      t = new SymbolTable(this.#src, kind, sec, data, strtab, this.#h.fields);
+      t = new SymbolTable(this.#src, kind, sec, data, strtab, this.#h.fields, this.#ctx);
     }
     this.#tables.set(kind, t);
     return t;
@@ -350,8 +350,8 @@ export class ElfFile implements Disposable {
     return { name: def.name, hidden: (raw & 0x8000) !== 0, ...(def.library !== undefined && { library: def.library }) };
   }
 
-  #symbol(t: SymbolEntries, i: number, name?: string): ElfSymbol {
-    return new ElfSymbol(this.#ctx, t, i, name);
+  #symbol(t: SymbolEntries, i: number): ElfSymbol {
+    return new ElfSymbol(t, i);
   }
 
   #all(kind: SymbolTableKind): ElfSymbol[] {

@@ -3,7 +3,7 @@ import { safeNumber, view } from './header.js';
 import { hex, malformed } from './malformed.js';
 import type { ElfSection } from './sections.js';
 import type { ByteSource } from './source.js';
-import type { SymbolEntries, SymbolTableKind } from './symbol-table.js';
+import type { SymbolContext, SymbolEntries, SymbolTableKind } from './symbol-table.js';
 
 /** The GNU hash of a symbol name (dl_new_hash). */
 export function gnuHash(name: Buffer): number {
@@ -23,6 +23,7 @@ export class SingleSymbol implements SymbolEntries {
     entry: Buffer,
     readonly symbolName: string,
     f: FieldReader,
+    readonly context: SymbolContext,
   ) {
     this.#dv = view(entry);
     this.#f = f;
@@ -68,6 +69,7 @@ export function gnuHashLookup(
   dynsym: ElfSection,
   dynstr: ElfSection,
   name: Buffer,
+  context: SymbolContext,
 ): SingleSymbol[] {
   const what = `.gnu.hash (section ${hash.index} at ${hex(hash.offset)})`;
   const hOff = safeNumber(src, hash.offset, '.gnu.hash offset');
@@ -109,7 +111,7 @@ export function gnuHashLookup(
         if (stName + name.length + 1 <= strSize) {
           const bytes = src.read(strOff + stName, name.length + 1, `.dynstr name of symbol ${i}`);
           if (bytes[name.length] === 0 && bytes.subarray(0, name.length).equals(name)) {
-            out.push(new SingleSymbol(i, Buffer.from(entry), label, f));
+            out.push(new SingleSymbol(i, Buffer.from(entry), label, f, context));
           }
         }
       }

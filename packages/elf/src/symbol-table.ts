@@ -1,15 +1,25 @@
 import { isAscii } from 'node:buffer';
+import type { FileOffset } from './address.js';
 import type { FieldReader } from './header.js';
 import { view } from './header.js';
 import { hex, malformed } from './malformed.js';
 import type { ElfSection } from './sections.js';
 import type { ByteSource } from './source.js';
+import type { SymbolVersion } from './versions.js';
 
 export type SymbolTableKind = 'symtab' | 'dynsym';
+
+/** What a symbol needs from its file to answer questions about itself. */
+export interface SymbolContext {
+  translate(value: bigint): FileOffset | undefined;
+  sectionName(index: number): string | undefined;
+  version(index: number): SymbolVersion | undefined;
+}
 
 /** What a symbol reads from its table: a whole SymbolTable, or one entry found by hash. */
 export interface SymbolEntries {
   readonly kind: SymbolTableKind;
+  readonly context: SymbolContext;
   name(i: number): string;
   value(i: number): bigint;
   size(i: number): bigint;
@@ -41,6 +51,7 @@ export class SymbolTable implements SymbolEntries {
     data: Buffer,
     strtab: Buffer,
     f: FieldReader,
+    readonly context: SymbolContext,
   ) {
     const min = f.layout.symSize;
     const entsize = section.entrySize === 0n ? min : Number(section.entrySize);

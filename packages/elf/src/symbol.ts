@@ -4,13 +4,6 @@ import { SpecialSection, SymbolType } from './constants.js';
 import type { SymbolEntries, SymbolTableKind } from './symbol-table.js';
 import type { SymbolVersion } from './versions.js';
 
-/** What a symbol needs from its file to answer questions about itself. */
-export interface SymbolContext {
-  translate(value: bigint): FileOffset | undefined;
-  sectionName(index: number): string | undefined;
-  version(index: number): SymbolVersion | undefined;
-}
-
 /** st_shndx values that mean "no section", so st_value is not an address in a segment. */
 export function isPlaceable(shndx: number, type: number): boolean {
   return (
@@ -25,24 +18,21 @@ export function isPlaceable(shndx: number, type: number): boolean {
  * allocates one small object each; `toJSON()` gives a plain snapshot.
  */
 export class ElfSymbol {
-  readonly #ctx: SymbolContext;
+  // Two fields only: 185k of these stay alive while a caller walks a symbol table.
   readonly #t: SymbolEntries;
-  readonly #name: string | undefined;
   /** Index in its table. */
   readonly index: number;
 
   /** @internal Created by ElfFile. */
-  constructor(ctx: SymbolContext, table: SymbolEntries, index: number, name?: string) {
-    this.#ctx = ctx;
+  constructor(table: SymbolEntries, index: number) {
     this.#t = table;
     this.index = index;
-    this.#name = name;
   }
 
   /** The name as stored; `.dynsym` names carry no `@VERSION` (see `version`). */
   get name(): string {
     // Not cached: a slice of the decoded table is cheap, and caching would keep 185k strings alive.
-    return this.#name ?? this.#t.name(this.index);
+    return this.#t.name(this.index);
   }
 
   /** `st_value`: the symbol's virtual address (for ET_REL files: its offset in its section). */
@@ -60,7 +50,7 @@ export class ElfSymbol {
    * segment maps.
    */
   get offset(): FileOffset | undefined {
-    return isPlaceable(this.sectionIndex, this.type) ? this.#ctx.translate(this.#t.value(this.index)) : undefined;
+    return isPlaceable(this.sectionIndex, this.type) ? this.#t.context.translate(this.#t.value(this.index)) : undefined;
   }
 
   /** `ELF_ST_TYPE` (see `SymbolType`). */
@@ -86,7 +76,7 @@ export class ElfSymbol {
   /** The name of the section the symbol is defined in. */
   get section(): string | undefined {
     const s = this.sectionIndex;
-    return s !== SpecialSection.Undefined && s < SpecialSection.LoReserve ? this.#ctx.sectionName(s) : undefined;
+    return s !== SpecialSection.Undefined && s < SpecialSection.LoReserve ? this.#t.context.sectionName(s) : undefined;
   }
 
   /** Defined here, as opposed to imported (`st_shndx == SHN_UNDEF`). */
@@ -100,7 +90,7 @@ export class ElfSymbol {
 
   /** GNU symbol version (`.dynsym` only). */
   get version(): SymbolVersion | undefined {
-    return this.#t.kind === 'dynsym' ? this.#ctx.version(this.index) : undefined;
+    return this.#t.kind === 'dynsym' ? this.#t.context.version(this.index) : undefined;
   }
 
   toJSON(): {
