@@ -29,19 +29,32 @@ function log(msg: string): void {
   process.stderr.write(`vmtest: ${msg}\n`);
 }
 
-/** Package directories (relative to the root) that have a test script and at least one test file. */
-export function discoverPackages(root: string): string[] {
+/**
+ * The packages whose tests meet the kernel (bpf(), tracefs, netlink, kernel BTF) and this tool's
+ * guest checks; errors and elf are pure TypeScript, the same on every kernel (--packages adds them).
+ */
+export const DEFAULT_PACKAGES = ['sys', 'tracefs', 'btf', 'ebpf', 'netlink', 'link', 'vmtest'];
+
+/** Package directory (relative to the root) of a --packages name: `sys`, `vmtest` or a path. */
+function packageDir(name: string): string {
+  return name.includes('/') ? name : name === 'vmtest' ? 'tools/vmtest' : `packages/${name}`;
+}
+
+/** Those of `dirs` that have a test script and at least one test file. */
+export function withTests(root: string, dirs: string[]): string[] {
   const hasTests = (dir: string): boolean =>
     ['src', 'test'].some((d) => {
       const p = join(root, dir, d);
       return existsSync(p) && readdirSync(p, { recursive: true }).some((f) => /\.test\.[cm]?[jt]s$/.test(String(f)));
     });
-  const dirs = [...readdirSync(join(root, 'packages')).map((p) => `packages/${p}`), 'tools/vmtest'];
   return dirs.filter((d) => {
     const manifest = join(root, d, 'package.json');
     return existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test && hasTests(d);
   });
 }
+
+/** Node under TCG runs JS about 30x slower than on the host: per-test timeouts grow to match. */
+const GUEST_TIMEOUTS = ['--testTimeout=600000', '--hookTimeout=600000'];
 
 function suiteArgv(poolArgs: string[]): string[] {
   return [
@@ -141,7 +154,7 @@ async function runKernel(name: string, cacheDir: string, packages: string[], poo
   const bootStarted = Date.now();
   const r = await boot({
     kernel,
-    argv: suiteArgv(poolArgs),
+    argv: [...suiteArgv(poolArgs), ...GUEST_TIMEOUTS],
     cwd: ROOT,
     env: suiteEnv(packages, true),
     timeoutMs: opts.timeoutMs,
@@ -215,7 +228,12 @@ async function main(): Promise<number> {
   });
   const kernels = values.kernel ?? [...DEFAULT_KERNELS];
   for (const k of kernels) if (k !== 'host') kernelSpec(k);
-  const packages = values.packages ? values.packages.split(',').map((p) => (p.includes('/') ? p : p === 'vmtest' ? 'tools/vmtest' : `packages/${p}`)) : discoverPackages(ROOT);
+  const requested = values.packages ? values.packages.split(',').map(packageDir) : DEFAULT_PACKAGES.map(packageDir);
+  const packages = withTests(ROOT, requested);
+  const untested = requested.filter((p) => !packages.includes(p));
+  if (values.packages && untested.length) throw new Error(`no tests in ${untested.join(', ')}`);
+  if (packages.length === 0) throw new Error(`none of ${requested.join(', ')} has tests yet`);
+  if (untested.length) log(`no tests yet in ${untested.join(', ')}`);
   // One process: a worker thread (or one fork) runs every file in turn, without re-isolation.
   const poolArgs = [`--pool=${values.pool}`, '--maxWorkers=1', '--no-file-parallelism', '--no-isolate'];
   const opts: Options = { timeoutMs: Number(values.timeout) * 1000, memory: values.memory, prepareOnly: values['prepare-only'] };
