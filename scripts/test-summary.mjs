@@ -1,6 +1,8 @@
 // Adds up every package's vitest JSON report and prints the plain line CI reads:
 // "N passed, N failed[, N skipped]". Exit status: non-zero when anything failed, when a package
 // with a test script produced no report, or when the test runner itself ($1) failed.
+// Further arguments name totals files ({ passed, failed, skipped }) of other suites to add, e.g.
+// the kernel matrix's tools/vmtest/results/last-run.json; a missing one counts as a failure.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const runnerStatus = Number(process.argv[2] ?? 0);
@@ -8,7 +10,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const dir of ['packages', 'apps'].filter((d) => existsSync(d))) {
+for (const dir of ['packages', 'apps', 'tools'].filter((d) => existsSync(d))) {
   for (const pkg of readdirSync(dir)) {
     const manifest = `${dir}/${pkg}/package.json`;
     if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test) continue;
@@ -26,6 +28,16 @@ for (const dir of ['packages', 'apps'].filter((d) => existsSync(d))) {
     }
     skipped += r.numPendingTests + (r.numTodoTests ?? 0);
   }
+}
+for (const totals of process.argv.slice(3)) {
+  if (!existsSync(totals)) {
+    missing.push(totals);
+    continue;
+  }
+  const t = JSON.parse(readFileSync(totals, 'utf8'));
+  passed += t.passed;
+  failed += t.failed;
+  skipped += t.skipped;
 }
 if (missing.length) console.error(`no test report from: ${missing.join(', ')}`);
 failed += missing.length;
