@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync, readSync, openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, InvalidArgumentError, isNotExist, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import { ElfFile, ElfMachine, ElfType, ImportedSymbolError, resolveLibrary, SymbolType } from './index.js';
@@ -337,6 +339,22 @@ describe('lifecycle and bad paths', () => {
     {
       using elf = ElfFile.open(NODE);
       expect(elf.fd).toBeGreaterThan(0);
+    }
+    expect(openFds()).toBe(before);
+  });
+
+  it('a dropped file is closed by the finalizer', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const before = openFds();
+    (() => {
+      const elf = ElfFile.open(NODE);
+      expect(elf.symbol('uv_run').defined).toBe(true);
+    })();
+    expect(openFds()).toBe(before + 1);
+    for (let i = 0; i < 50 && openFds() > before; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
     }
     expect(openFds()).toBe(before);
   });

@@ -13,8 +13,6 @@ export interface ElfNote {
   readonly origin: string;
 }
 
-export const NoteType = { GnuBuildId: 3, StapSdt: 3 } as const;
-
 function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
