@@ -46,7 +46,7 @@ export const haveBPFLink = probe(
   'bpf_link',
   () => {
     const errno = errnoOf(() =>
-      linkCreate({ progFd: BAD_FD, targetFd: BAD_FD, attachType: AttachType.CgroupInetIngress }),
+      linkCreate({ progFd: BAD_FD, targetFd: BAD_FD, attachType: AttachType.CGroupInetIngress }),
     );
     if (errno === EBADF) return;
     if (errno === EINVAL) throw new NotSupportedError('bpf_link');
@@ -59,7 +59,7 @@ export const haveProgAttach = probe(
   'BPF_PROG_ATTACH',
   () => {
     try {
-      loadTrivial(ProgType.CgroupSkb).close();
+      loadTrivial(ProgType.CGroupSKB).close();
     } catch (err) {
       throw new NotSupportedError('BPF_PROG_ATTACH', { cause: err });
     }
@@ -73,13 +73,13 @@ export const haveProgAttachReplace = probe(
     haveProgAttach();
     let prog: FD;
     try {
-      prog = loadTrivial(ProgType.CgroupSkb, AttachType.CgroupInetIngress);
+      prog = loadTrivial(ProgType.CGroupSKB, AttachType.CGroupInetIngress);
     } catch (err) {
       throw new NotSupportedError('BPF_PROG_ATTACH replace', { cause: err });
     }
     try {
       const errno = errnoOf(() =>
-        progAttach({ targetFd: BAD_FD, attachBpfFd: prog.fd, attachType: AttachType.CgroupInetIngress, attachFlags: AttachFlags.Replace }),
+        progAttach({ targetFd: BAD_FD, attachBpfFd: prog.fd, attachType: AttachType.CGroupInetIngress, attachFlags: AttachFlags.Replace }),
       );
       if (errno === EBADF) return;
       if (errno === EINVAL) throw new NotSupportedError('BPF_PROG_ATTACH replace');
@@ -94,7 +94,7 @@ export const haveProgAttachReplace = probe(
 export const haveProgQuery = probe(
   'BPF_PROG_QUERY',
   () => {
-    const errno = errnoOf(() => progQuery({ targetFd: BAD_FD, attachType: AttachType.CgroupInetIngress }));
+    const errno = errnoOf(() => progQuery({ targetFd: BAD_FD, attachType: AttachType.CGroupInetIngress }));
     if (errno === EBADF) return;
     if (errno === undefined) throw unexpected('BPF_PROG_QUERY', errno);
     throw new NotSupportedError('BPF_PROG_QUERY');
@@ -106,7 +106,7 @@ function mprogProbe(feature: string, attachType: number, kind: 'tcx' | 'netkit',
   return () => {
     let prog: FD;
     try {
-      prog = loadTrivial(ProgType.SchedCls);
+      prog = loadTrivial(ProgType.SchedCLS);
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
       throw new NotSupportedError(feature, { cause: err });
@@ -123,7 +123,7 @@ function mprogProbe(feature: string, attachType: number, kind: 'tcx' | 'netkit',
   };
 }
 
-export const haveTCX = probe('tcx', mprogProbe('tcx', AttachType.TcxIngress, 'tcx', '6.6'), '6.6');
+export const haveTCX = probe('tcx', mprogProbe('tcx', AttachType.TCXIngress, 'tcx', '6.6'), '6.6');
 
 export const haveNetkit = probe('netkit', mprogProbe('netkit', AttachType.NetkitPrimary, 'netkit', '6.7', 'CONFIG_NETKIT'), '6.7');
 

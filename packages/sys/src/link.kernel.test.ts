@@ -47,23 +47,23 @@ describe('bpf links on the real kernel', () => {
     await requireFeature(ctx, haveTCX);
     using map = mapCreate({ mapType: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1 });
     // TCX_NEXT (-1): let the next program (or the stack) decide.
-    using prog = progLoad({ progType: ProgType.SchedCls, insns: counterInsns(map.fd, -1), license: 'GPL', expectedAttachType: AttachType.TcxIngress });
-    using other = progLoad({ progType: ProgType.SchedCls, insns: RETURN_ZERO, license: 'GPL', expectedAttachType: AttachType.TcxIngress });
+    using prog = progLoad({ progType: ProgType.SchedCLS, insns: counterInsns(map.fd, -1), license: 'GPL', expectedAttachType: AttachType.TCXIngress });
+    using other = progLoad({ progType: ProgType.SchedCLS, insns: RETURN_ZERO, license: 'GPL', expectedAttachType: AttachType.TCXIngress });
     const count = () => readCounter((k, v) => mapLookupElem(map.fd, k, v));
 
-    using link = linkCreate({ kind: 'tcx', progFd: prog.fd, targetIfindex: LO, attachType: AttachType.TcxIngress });
+    using link = linkCreate({ kind: 'tcx', progFd: prog.fd, targetIfindex: LO, attachType: AttachType.TCXIngress });
     sendLoopback(4);
     // Each datagram crosses lo once on ingress.
     expect(count()).toBeGreaterThanOrEqual(4n);
 
     const info = linkInfo(link.fd);
     expect(info.type).toBe(LinkType.TCX);
-    expect(info.tcx).toEqual({ ifindex: LO, attachType: AttachType.TcxIngress });
+    expect(info.tcx).toEqual({ ifindex: LO, attachType: AttachType.TCXIngress });
     expect(info.progId).toBe(progInfo(prog.fd).id);
 
     const ids = new Uint32Array(16);
     const linkIds = new Uint32Array(16);
-    const q = progQuery({ targetFd: LO, attachType: AttachType.TcxIngress, progIds: ids, linkIds });
+    const q = progQuery({ targetFd: LO, attachType: AttachType.TCXIngress, progIds: ids, linkIds });
     expect(q.count).toBeGreaterThanOrEqual(1);
     expect(q.revision).toBeGreaterThan(0n);
     expect([...linkIds.subarray(0, q.count)]).toContain(info.id);
@@ -113,11 +113,11 @@ describe('bpf links on the real kernel', () => {
 
   it('LINK_CREATE on a missing interface is ENODEV; on a bad program fd EBADF', (ctx) => {
     requireRoot(ctx);
-    using prog = progLoad({ progType: ProgType.SchedCls, insns: RETURN_ZERO, license: 'GPL' });
-    expect(() => linkCreate({ kind: 'tcx', progFd: prog.fd, targetIfindex: 999_999, attachType: AttachType.TcxIngress })).toThrow(
+    using prog = progLoad({ progType: ProgType.SchedCLS, insns: RETURN_ZERO, license: 'GPL' });
+    expect(() => linkCreate({ kind: 'tcx', progFd: prog.fd, targetIfindex: 999_999, attachType: AttachType.TCXIngress })).toThrow(
       expect.objectContaining({ code: 'ENODEV', syscall: 'bpf(BPF_LINK_CREATE)' }),
     );
-    expect(() => linkCreate({ kind: 'tcx', progFd: 999_999, targetIfindex: LO, attachType: AttachType.TcxIngress })).toThrow(
+    expect(() => linkCreate({ kind: 'tcx', progFd: 999_999, targetIfindex: LO, attachType: AttachType.TCXIngress })).toThrow(
       expect.objectContaining({ code: 'EBADF' }),
     );
   });

@@ -68,7 +68,7 @@ describe('tracepoint perf events on the real kernel', () => {
   it('a tracepoint program set with PERF_EVENT_IOC_SET_BPF counts each gettid() and stops when the event closes', (ctx) => {
     requireRoot(ctx);
     using map = mapCreate({ mapType: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1 });
-    using prog = progLoad({ progType: ProgType.Tracepoint, insns: counterInsns(map.fd), license: 'GPL' });
+    using prog = progLoad({ progType: ProgType.TracePoint, insns: counterInsns(map.fd), license: 'GPL' });
     const count = () => readCounter((k, v) => mapLookupElem(map.fd, k, v));
     const event = openGettid();
     perfEventSetBpf(event.fd, prog.fd);
@@ -83,7 +83,7 @@ describe('tracepoint perf events on the real kernel', () => {
   it('a perf_event bpf_link does the same and reports its tracepoint in the link info', (ctx) => {
     requireRoot(ctx);
     using map = mapCreate({ mapType: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1 });
-    using prog = progLoad({ progType: ProgType.Tracepoint, insns: counterInsns(map.fd), license: 'GPL' });
+    using prog = progLoad({ progType: ProgType.TracePoint, insns: counterInsns(map.fd), license: 'GPL' });
     const count = () => readCounter((k, v) => mapLookupElem(map.fd, k, v));
     using event = openGettid();
     const link = linkCreate({ kind: 'perfEvent', progFd: prog.fd, targetFd: event.fd, attachType: AttachType.PerfEvent, bpfCookie: 42n });

@@ -183,7 +183,7 @@ describe('programs on the real kernel', () => {
 
   it('runs a program with PROG_TEST_RUN', (ctx) => {
     requireRoot(ctx);
-    using prog = progLoad({ progType: ProgType.SchedCls, insns: RETURN_ZERO, license: 'GPL' });
+    using prog = progLoad({ progType: ProgType.SchedCLS, insns: RETURN_ZERO, license: 'GPL' });
     const packet = new Uint8Array(64);
     const out = new Uint8Array(64);
     const res = progTestRun({ progFd: prog.fd, dataIn: packet, dataOut: out, repeat: 3 });

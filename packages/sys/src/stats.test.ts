@@ -9,7 +9,7 @@ import { RETURN_ZERO } from './testing/kernel.js';
 describe('ENABLE_STATS', () => {
   it('run-time statistics count program runs while the stats fd is open', (ctx) => {
     requireRoot(ctx);
-    using prog = progLoad({ progType: ProgType.SchedCls, insns: RETURN_ZERO, license: 'GPL' });
+    using prog = progLoad({ progType: ProgType.SchedCLS, insns: RETURN_ZERO, license: 'GPL' });
     {
       using _stats = enableStats(StatsType.RunTime);
       progTestRun({ progFd: prog.fd, dataIn: new Uint8Array(64), repeat: 5 });
