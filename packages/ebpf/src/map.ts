@@ -3,7 +3,7 @@ import { BtfBuilder, findKernelType, Kind } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { moduleBTFObject } from './kernel-btf.js';
-import { bpfObjectKind } from './program.js';
+import { adopt, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
 import { kernelSyscalls } from './syscalls.js';
 import { MapType } from './types.js';
 
@@ -52,20 +52,6 @@ export function possibleCPUs(): number {
   return possibleCPUCount;
 }
 
-function u32(v: number | undefined, what: string, required = true): number | undefined {
-  if (v === undefined) {
-    if (required) throw new InvalidArgumentError(what, 'is required');
-    return undefined;
-  }
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(what, `${v} is not a 32-bit unsigned integer`);
-  return v;
-}
-
-function sanitizeName(name: string): string {
-  if (typeof name !== 'string') throw new InvalidArgumentError('name', 'must be a string');
-  return name.replace(/[^A-Za-z0-9_.]/g, '').slice(0, 15);
-}
-
 /** A BTF blob with one INT: struct_ops maps need some btf_fd even though their value type is the kernel's. */
 function placeholderBTF(): Uint8Array {
   const b = new BtfBuilder();
@@ -97,16 +83,16 @@ export class Map {
   /** Create a map (BPF_MAP_CREATE). */
   static create(opts: MapCreateOptions): Map {
     if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError('options', 'must be an object');
-    const type = u32(opts.type, 'type')!;
-    const name = sanitizeName(opts.name ?? '');
-    const flags = u32(opts.flags, 'flags', false) ?? 0;
+    const type = u32Option(opts.type, 'type', true)!;
+    const name = objectName(opts.name ?? '');
+    const flags = u32Option(opts.flags, 'flags') ?? 0;
     if (opts.innerMap !== undefined && (!(opts.innerMap instanceof Map) || opts.innerMap.fd < 0)) {
       throw new InvalidArgumentError('innerMap', 'must be an open Map');
     }
     if (type === MapType.StructOpsMap) return createStructOps(opts, name, flags);
-    const keySize = u32(opts.keySize, 'keySize')!;
-    const valueSize = u32(opts.valueSize, 'valueSize')!;
-    const maxEntries = u32(opts.maxEntries, 'maxEntries')!;
+    const keySize = u32Option(opts.keySize, 'keySize', true)!;
+    const valueSize = u32Option(opts.valueSize, 'valueSize', true)!;
+    const maxEntries = u32Option(opts.maxEntries, 'maxEntries', true)!;
     let btfFd: sys.FD | undefined;
     try {
       if (opts.btf) btfFd = sys.btfLoad({ btf: opts.btf.data });
@@ -118,10 +104,10 @@ export class Map {
         mapFlags: flags,
         mapName: name || undefined,
         innerMapFd: opts.innerMap?.fd,
-        numaNode: u32(opts.numaNode, 'numaNode', false),
+        numaNode: u32Option(opts.numaNode, 'numaNode'),
         btfFd: btfFd?.fd,
-        btfKeyTypeId: opts.btf ? u32(opts.btf.keyTypeId, 'btf.keyTypeId') : undefined,
-        btfValueTypeId: opts.btf ? u32(opts.btf.valueTypeId, 'btf.valueTypeId') : undefined,
+        btfKeyTypeId: opts.btf ? u32Option(opts.btf.keyTypeId, 'btf.keyTypeId', true) : undefined,
+        btfValueTypeId: opts.btf ? u32Option(opts.btf.valueTypeId, 'btf.valueTypeId', true) : undefined,
         mapExtra: opts.mapExtra === undefined ? undefined : BigInt(opts.mapExtra),
       });
       return new Map(fd, { type, keySize, valueSize, maxEntries, flags, name });
@@ -137,29 +123,21 @@ export class Map {
    */
   static fromFD(fd: number): Map {
     if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('fd', `${fd} is not a file descriptor`);
-    const kind = bpfObjectKind(fd);
-    if (kind !== 'bpf-map') throw new InvalidArgumentError('fd', `fd ${fd} is ${kind ?? 'not a BPF object'}, not a BPF map`);
+    const kind = sys.bpfObjectKind(fd);
+    if (kind !== 'map') throw new InvalidArgumentError('fd', `fd ${fd} is ${kind ? `bpf-${kind}` : 'not a BPF object'}, not a BPF map`);
     const info = sys.mapInfo(fd);
     return new Map(new sys.FD(fd, 'map'), info);
   }
 
   /** Open a map by its ID (BPF_MAP_GET_FD_BY_ID). */
   static fromID(id: number): Map {
-    if (!Number.isInteger(id) || id <= 0 || id > 0xffffffff) throw new InvalidArgumentError('id', `${id} is not a map ID`);
-    return adopt(sys.mapGetFdById(id), `open map ID ${id}`);
+    checkObjectId(id, 'map');
+    return adoptMap(sys.mapGetFdById(id), `open map ID ${id}`);
   }
 
   /** Open a map pinned in bpffs. */
-  static loadPinned(path: string, options: { readOnly?: boolean; writeOnly?: boolean } = {}): Map {
-    if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('path', 'must be a non-empty string');
-    const fileFlags = (options.readOnly ? sys.FileFlags.Rdonly : 0) | (options.writeOnly ? sys.FileFlags.Wronly : 0);
-    let fd: sys.FD;
-    try {
-      fd = sys.objGet(path, fileFlags || undefined);
-    } catch (err) {
-      throw err instanceof SyscallError ? err.withContext(`load pinned map ${path}`) : err;
-    }
-    const map = adopt(fd, `load pinned map ${path}`);
+  static loadPinned(path: string, options: PinnedOptions = {}): Map {
+    const map = adoptMap(openPinned(path, options, 'load pinned map'), `load pinned map ${path}`);
     map.#pinnedPath = path;
     return map;
   }
@@ -353,15 +331,8 @@ function encodeInt(v: number | bigint, size: number, what: string): Uint8Array {
   return out;
 }
 
-function adopt(fd: sys.FD, what: string): Map {
-  try {
-    const kind = bpfObjectKind(fd.fd);
-    if (kind !== 'bpf-map') throw new InvalidArgumentError('path', `${what}: the object is ${kind ?? 'not a BPF object'}, not a map`);
-    return Map.wrap(fd, sys.mapInfo(fd.fd));
-  } catch (err) {
-    fd.close();
-    throw err;
-  }
+function adoptMap(fd: sys.FD, what: string): Map {
+  return adopt(fd, 'map', what, (owned) => Map.wrap(owned, sys.mapInfo(owned.fd)));
 }
 
 /** StructOpsMap: value type `bpf_struct_ops_<name>` from kernel BTF (module BTF via its object fd). */
@@ -378,8 +349,8 @@ function createStructOps(opts: MapCreateOptions, name: string, flags: number): M
     throw err;
   }
   const valueSize = found.spec.size(found.typeId);
-  const keySize = u32(opts.keySize, 'keySize', false) ?? 4;
-  const maxEntries = u32(opts.maxEntries, 'maxEntries', false) ?? 1;
+  const keySize = u32Option(opts.keySize, 'keySize') ?? 4;
+  const maxEntries = u32Option(opts.maxEntries, 'maxEntries') ?? 1;
   if (opts.valueSize !== undefined && opts.valueSize !== valueSize) {
     throw new InvalidArgumentError('valueSize', `${opts.valueSize} differs from sizeof(struct ${valueName}) = ${valueSize}`);
   }

@@ -1,8 +1,8 @@
-import { readlinkSync } from 'node:fs';
 import { errnoName, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { encode, type AsmItem } from './asm.js';
 import { resolveTarget } from './attach-target.js';
+import { adopt, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
 import { kernelSyscalls, type LoaderSyscalls } from './syscalls.js';
 import { AttachType, ProgramType } from './types.js';
 import { VerifierError } from './verifier-error.js';
@@ -14,7 +14,6 @@ const MIN_LOG_SIZE = 64 * 1024;
 /** The kernel caps log_size below UINT32_MAX >> 2; stop growing well before that (64 KiB x 4^5). */
 const MAX_LOG_SIZE = 64 * 1024 * 1024;
 /** BPF_OBJ_NAME_LEN minus the NUL. */
-const MAX_NAME_LEN = 15;
 
 /** Program BTF: the blob and, for programs that need it (global functions, freplace targets), func info. */
 export interface ProgramBTF {
@@ -72,26 +71,6 @@ export interface TestRunResult {
 
 export type ProgramInfo = sys.ProgInfo;
 
-/** The kernel object type behind an fd, from /proc/self/fd (`bpf-prog`, `bpf-map`, ...). */
-export function bpfObjectKind(fd: number): string | undefined {
-  try {
-    return /^anon_inode:(bpf-[a-z]+)$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-function sanitizeName(name: string): string {
-  if (typeof name !== 'string') throw new InvalidArgumentError('name', 'must be a string');
-  return name.replace(/[^A-Za-z0-9_.]/g, '').slice(0, MAX_NAME_LEN);
-}
-
-function u32Option(v: number | undefined, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(what, `${v} is not a 32-bit unsigned integer`);
-  return v;
-}
-
 function logText(buf: Uint8Array): string {
   const end = buf.indexOf(0);
   return new TextDecoder().decode(end < 0 ? buf : buf.subarray(0, end));
@@ -120,7 +99,7 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
   if (insns.byteLength === 0 || insns.byteLength % 8 !== 0) {
     throw new InvalidArgumentError('instructions', `${insns.byteLength} bytes is not a whole, non-zero number of 8-byte instructions`);
   }
-  const name = sanitizeName(opts.name ?? '');
+  const name = objectName(opts.name ?? '');
   const logLevel = u32Option(opts.logLevel, 'logLevel') ?? 0;
   const logSize = u32Option(opts.logSize, 'logSize') ?? MIN_LOG_SIZE;
   if (logSize < 128) throw new InvalidArgumentError('logSize', 'must be at least 128 bytes');
@@ -242,30 +221,21 @@ export class Program {
    */
   static fromFD(fd: number): Program {
     if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('fd', `${fd} is not a file descriptor`);
-    const kind = bpfObjectKind(fd);
-    if (kind !== 'bpf-prog') throw new InvalidArgumentError('fd', `fd ${fd} is ${kind ?? 'not a BPF object'}, not a BPF program`);
+    const kind = sys.bpfObjectKind(fd);
+    if (kind !== 'prog') throw new InvalidArgumentError('fd', `fd ${fd} is ${kind ? `bpf-${kind}` : 'not a BPF object'}, not a BPF program`);
     const info = sys.progInfo(fd);
     return new Program(new sys.FD(fd, 'prog'), info.type, info.name);
   }
 
   /** Open a loaded program by its ID (BPF_PROG_GET_FD_BY_ID). */
   static fromID(id: number): Program {
-    if (!Number.isInteger(id) || id <= 0 || id > 0xffffffff) throw new InvalidArgumentError('id', `${id} is not a program ID`);
-    const fd = sys.progGetFdById(id);
-    return adopt(fd, `open program ID ${id}`);
+    checkObjectId(id, 'program');
+    return adoptProgram(sys.progGetFdById(id), `open program ID ${id}`);
   }
 
   /** Open a program pinned in bpffs. */
-  static loadPinned(path: string, options: { readOnly?: boolean; writeOnly?: boolean } = {}): Program {
-    if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('path', 'must be a non-empty string');
-    const fileFlags = (options.readOnly ? sys.FileFlags.Rdonly : 0) | (options.writeOnly ? sys.FileFlags.Wronly : 0);
-    let fd: sys.FD;
-    try {
-      fd = sys.objGet(path, fileFlags || undefined);
-    } catch (err) {
-      throw err instanceof SyscallError ? err.withContext(`load pinned program ${path}`) : err;
-    }
-    const prog = adopt(fd, `load pinned program ${path}`);
+  static loadPinned(path: string, options: PinnedOptions = {}): Program {
+    const prog = adoptProgram(openPinned(path, options, 'load pinned program'), `load pinned program ${path}`);
     prog.#pinnedPath = path;
     return prog;
   }
@@ -348,14 +318,9 @@ function programTypeName(type: number): string {
   return Object.entries(ProgramType).find(([, v]) => v === type)?.[0] ?? `type ${type}`;
 }
 
-function adopt(fd: sys.FD, what: string): Program {
-  try {
-    const kind = bpfObjectKind(fd.fd);
-    if (kind !== 'bpf-prog') throw new InvalidArgumentError('path', `${what}: the object is ${kind ?? 'not a BPF object'}, not a program`);
-    const info = sys.progInfo(fd.fd);
-    return new Program(fd, info.type, info.name);
-  } catch (err) {
-    fd.close();
-    throw err;
-  }
+function adoptProgram(fd: sys.FD, what: string): Program {
+  return adopt(fd, 'prog', what, (owned) => {
+    const info = sys.progInfo(owned.fd);
+    return new Program(owned, info.type, info.name);
+  });
 }

@@ -7,7 +7,7 @@ import { requireRoot } from '../../../testing/feature.js';
 import { MapType } from './constants.js';
 import { mapInfo } from './info.js';
 import { mapCreate } from './map.js';
-import { encodeIdAttr, encodeInfoAttr, encodeObjAttr, objGet, pin, unpin } from './obj.js';
+import { bpfObjectKind, encodeIdAttr, encodeInfoAttr, encodeObjAttr, objGet, pin, unpin } from './obj.js';
 import { layout, leakedSince, openFds } from './testing/kernel.js';
 
 describe('object command layouts', () => {
@@ -81,6 +81,14 @@ describe('pinning on the real kernel', () => {
     unpin(c);
     unpin(c); // a missing pin is not an error
     expect(existsSync(b) || existsSync(c)).toBe(false);
+  });
+
+  it('tells what kind of object an fd is', (ctx) => {
+    requireRoot(ctx);
+    using map = mapCreate({ mapType: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+    expect(bpfObjectKind(map.fd)).toBe('map');
+    expect(bpfObjectKind(0)).toBeUndefined();
+    expect(bpfObjectKind(987654)).toBeUndefined();
   });
 
   it('refuses paths outside a bpf filesystem, and empty paths, without leaving anything', (ctx) => {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { readlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AttrWriter, cString } from './attr.js';
 import { bpf, bpfFD } from './bpf.js';
@@ -140,3 +141,17 @@ export const progGetNextId = (start: number): number | undefined => getNextId(Cm
 export const mapGetNextId = (start: number): number | undefined => getNextId(Cmd.MapGetNextId, start);
 export const linkGetNextId = (start: number): number | undefined => getNextId(Cmd.LinkGetNextId, start);
 export const btfGetNextId = (start: number): number | undefined => getNextId(Cmd.BtfGetNextId, start);
+
+/** What kind of BPF object a descriptor refers to, from /proc/self/fd (cilium's ObjGetTyped). */
+export type BpfObjectKind = 'prog' | 'map' | 'link' | 'btf' | 'token';
+
+/** The BPF object behind `fd`, or undefined when it is not one (or not open). */
+export function bpfObjectKind(fd: number): BpfObjectKind | undefined {
+  try {
+    // The kernel's anon inode names: bpf-prog, bpf-map, bpf_link, btf, bpf-token.
+    const m = /^anon_inode:(?:bpf[-_])?(prog|map|link|btf|token)$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+    return m?.[1] as BpfObjectKind | undefined;
+  } catch {
+    return undefined;
+  }
+}
