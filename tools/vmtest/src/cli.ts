@@ -1,7 +1,8 @@
 /**
  * pnpm test:kernels [--kernel 6.1] [--kernel 6.12] [--kernel host|5.10|trixie|sid] [--packages errors,sys]
  *                   [--command "shell command"]
- *                   [--timeout 1800] [--write-readme] [--prepare-only]
+ *                   [--timeout 2400] [--pool forks|threads] [--cache dir] [--memory 1G]
+ *                   [--write-readme] [--readme-only] [--prepare-only]
  *
  * For each kernel: resolve the current Debian package, prepare it once into the cache, boot it
  * and run the selected packages' real-kernel tests in one vitest process with BPFKIT_STRICT=1;
@@ -212,6 +213,13 @@ function loadMatrix(): KernelRun[] {
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { runs: KernelRun[] }).runs : [];
 }
 
+function writeReadme(runs: KernelRun[]): void {
+  if (runs.length === 0) throw new Error('results/matrix.json holds no run to render');
+  const readme = join(ROOT, 'README.md');
+  writeFileSync(readme, updateReadme(readFileSync(readme, 'utf8'), renderReadmeSection(runs)));
+  log(`README.md: kernel compatibility section updated (${runs.map((r) => r.name).join(', ')})`);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -223,9 +231,14 @@ async function main(): Promise<number> {
       cache: { type: 'string', default: process.env.BPFKIT_VMCACHE ?? join(ROOT, '.vmcache') },
       'write-readme': { type: 'boolean', default: false },
       'prepare-only': { type: 'boolean', default: false },
+      'readme-only': { type: 'boolean', default: false },
       command: { type: 'string' },
     },
   });
+  if (values['readme-only']) {
+    writeReadme(loadMatrix());
+    return 0;
+  }
   const kernels = values.kernel ?? [...DEFAULT_KERNELS];
   for (const k of kernels) if (k !== 'host') kernelSpec(k);
   const requested = values.packages ? values.packages.split(',').map(packageDir) : DEFAULT_PACKAGES.map(packageDir);
@@ -268,11 +281,7 @@ async function main(): Promise<number> {
   writeFileSync(join(RESULTS, 'matrix.json'), JSON.stringify({ runs: merged }, null, 1) + '\n');
   const sum = sumTotals(runs);
   writeFileSync(join(RESULTS, 'last-run.json'), JSON.stringify({ kernels, ...sum }, null, 1) + '\n');
-  if (values['write-readme']) {
-    const readme = join(ROOT, 'README.md');
-    writeFileSync(readme, updateReadme(readFileSync(readme, 'utf8'), renderReadmeSection(merged)));
-    log('README.md: kernel compatibility section updated');
-  }
+  if (values['write-readme']) writeReadme(merged);
   console.log(`kernels ${kernels.join(', ')}: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
   return sum.failed > 0 ? 1 : 0;
 }

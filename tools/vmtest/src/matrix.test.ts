@@ -26,6 +26,7 @@ describe('rows', () => {
     expect(rowName(KPROBE)).toBe('link/kprobe');
     expect(rowName('packages/sys/src/link.kernel.test.ts')).toBe('sys/link.kernel');
     expect(rowName('tools/vmtest/src/guest/isolation.test.ts')).toBe('vmtest/isolation');
+    expect(rowName('testing/feature.test.ts')).toBe('testing/feature');
   });
 });
 

@@ -37,8 +37,8 @@ export interface Totals {
 
 /** Row name of a test file: `packages/link/src/kprobe.test.ts` -> `link/kprobe`. */
 export function rowName(file: string): string {
-  const m = /^(?:packages|tools|apps)\/([^/]+)\/(?:.*\/)?([^/]+?)\.(?:e2e\.)?test\.[cm]?[jt]s$/.exec(file);
-  return m ? `${m[1]}/${m[2]}` : file;
+  const m = /^(?:packages|tools|apps)\/([^/]+)\/(?:.*\/)?([^/]+?)\.test\.[cm]?[jt]s$/.exec(file);
+  return m ? `${m[1]}/${m[2]}` : file.replace(/\.test\.[cm]?[jt]s$/, '');
 }
 
 export function cells(report: SuiteReport): Map<string, Cell> {
