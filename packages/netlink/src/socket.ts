@@ -43,9 +43,11 @@ export interface Request {
 export class RtnlSocket {
   readonly #fd: FD;
   readonly #portId: number;
-  #buf = new Uint8Array(INITIAL_RECV_BUFFER);
+  #buf: Uint8Array;
 
-  constructor() {
+  /** `receiveBufferSize` only sets where the receive buffer starts; it grows to fit any datagram. */
+  constructor(options: { receiveBufferSize?: number } = {}) {
+    this.#buf = new Uint8Array(options.receiveBufferSize ?? INITIAL_RECV_BUFFER);
     this.#fd = socket(Sock.AF_NETLINK, Sock.SOCK_RAW | Sock.SOCK_CLOEXEC, NETLINK_ROUTE);
     try {
       const fd = this.#fd.fd;

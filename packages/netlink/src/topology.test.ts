@@ -111,6 +111,17 @@ describe('Topology carries real packets', () => {
     expect(h![3]! >> 2).toBe(p![3]! >> 2);
   });
 
+  it('udpSocket binds synchronously: a taken port throws at once', (ctx) => {
+    requireRoot(ctx);
+    using topo = new Topology();
+    const first = topo.udpSocket('peer');
+    try {
+      expect(() => topo.udpSocket('peer', { port: first.address().port })).toThrow(expect.objectContaining({ code: 'EADDRINUSE' }));
+    } finally {
+      first.close();
+    }
+  });
+
   it('two topologies at once get distinct names and subnets and both carry traffic', async (ctx) => {
     requireRoot(ctx);
     using a = new Topology();

@@ -136,6 +136,7 @@ export class Topology {
       this.host = end(hostName, ifindex(hostName), hostCidr, hostCidr6);
       this.peer = end(peerName, peerIndex, peerCidr, peerCidr6);
     } catch (err) {
+      netns.close();
       removeAll(leftovers);
       throw err;
     }
@@ -166,7 +167,13 @@ export class Topology {
     if (address === undefined) throw new InvalidArgumentError('family', family === 6 ? 'the topology has no IPv6 addresses (create it with ipv6: true)' : 'must be 4 or 6');
     const bind = () => {
       const socket = createSocket({ type: `udp${family}` as SocketType, lookup: literalLookup });
-      socket.bind(options.port ?? 0, address);
+      try {
+        // With a synchronous lookup a bind error is emitted, and so thrown, right here.
+        socket.bind(options.port ?? 0, address);
+      } catch (err) {
+        socket.close();
+        throw err;
+      }
       return socket;
     };
     return side === 'peer' ? this.run(bind) : bind();
