@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // koffi is a native addon: a crash must kill one child, not the whole run.
     pool: 'forks',
-    globalSetup: ['../../testing/global-setup.ts'],
+    globalSetup: ['../../testing/global-setup.ts', './src/testing/global-setup.ts'],
     testTimeout: 60_000,
   },
 });

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, requireRoot } from '../../../testing/feature.js';
 import { addAddress, addresses } from './address.js';
 import { deleteLink, ifindex } from './link.js';
-import { ownLeftovers, sweepStale, testIfname } from './testing/leftovers.js';
+import { ownLeftovers, testIfname } from './testing/leftovers.js';
 import { createVeth } from './veth.js';
 
 interface IpAddr {
@@ -15,10 +15,6 @@ function ipAddrs(dev: string): string[] {
   const [link] = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show', 'dev', dev], { encoding: 'utf8' })) as IpAddr[];
   return link!.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort();
 }
-
-beforeAll(() => {
-  if (isRoot) sweepStale();
-});
 
 afterAll(() => {
   if (isRoot) expect(ownLeftovers()).toEqual({ links: [], netns: [] });

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { compareVersions, kernelVersion } from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, requireRoot, skipUnsupported } from '../../../testing/feature.js';
 import { createNetkit, NetkitMode, NetkitPolicy } from './netkit.js';
 import { createNetns, deleteNetns, netnsFd, withNetns } from './netns.js';
 import { deleteLink, getLink, ifindex, ifname, InterfaceFlags, links, setDown, setNetns, setUp } from './link.js';
-import { ownLeftovers, sweepStale, testIfname } from './testing/leftovers.js';
+import { ownLeftovers, testIfname } from './testing/leftovers.js';
 import { createVeth } from './veth.js';
 
 interface IpLink {
@@ -66,10 +67,6 @@ function withVeth<T>(fn: (a: string, b: string) => T): T {
     deleteLink(a);
   }
 }
-
-beforeAll(() => {
-  if (isRoot) sweepStale();
-});
 
 afterAll(() => {
   if (isRoot) expect(ownLeftovers()).toEqual({ links: [], netns: [] });
@@ -227,6 +224,38 @@ describe('namespaces', () => {
     } finally {
       deleteNetns(ns);
     }
+  });
+});
+
+describe('no fd leaks', () => {
+  it('successful and failing operations leave the process fd table as it was', (ctx) => {
+    requireRoot(ctx);
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const attempt = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch {
+        // Only the fd count matters here; the errors themselves are tested above.
+      }
+    };
+    const before = openFds();
+    const a = testIfname();
+    const b = testIfname();
+    attempt(() => ifindex(testIfname()));
+    attempt(() => ifname(0x7ffffffe));
+    createVeth(a, b);
+    attempt(() => createVeth(a, b));
+    attempt(() => createNetkit(testIfname(), testIfname()));
+    attempt(() => setNetns(a, 99999));
+    attempt(() => setNetns(a, '/etc/hostname'));
+    attempt(() => setNetns(a, '/proc/self/ns/mnt'));
+    attempt(() => withNetns('/nonexistent/ns', () => 1));
+    attempt(() => createNetns('.'));
+    links();
+    deleteLink(a);
+    attempt(() => deleteLink(a));
+    attempt(() => deleteNetns(testIfname()));
+    expect(openFds()).toBe(before);
   });
 });
 

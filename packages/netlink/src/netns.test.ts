@@ -1,18 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { isNotExist } from '@bpfkit/errors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, requireRoot } from '../../../testing/feature.js';
 import { links, setUp } from './link.js';
 import { createNetns, deleteNetns, netnsFd, withNetns } from './netns.js';
-import { ownLeftovers, sweepStale, testNetnsName } from './testing/leftovers.js';
+import { ownLeftovers, testNetnsName } from './testing/leftovers.js';
 
 const currentInode = () => statSync('/proc/thread-self/ns/net').ino;
 const ipNetnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
-
-beforeAll(() => {
-  if (isRoot) sweepStale();
-});
 
 afterAll(() => {
   if (isRoot) expect(ownLeftovers()).toEqual({ links: [], netns: [] });

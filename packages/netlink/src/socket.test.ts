@@ -1,18 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { sendto } from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, requireRoot } from '../../../testing/feature.js';
 import { NlmFlags, RtmType } from './constants.js';
 import { decodeLink, dumpLinksRequest, getLinkRequest } from './link.js';
 import { encodeIfinfomsg, encodeMessage } from './message.js';
 import { createNetns, deleteNetns, withNetns } from './netns.js';
 import { RtnlSocket, withRtnl } from './socket.js';
-import { ownLeftovers, sweepStale } from './testing/leftovers.js';
+import { ownLeftovers } from './testing/leftovers.js';
 import { createVeth } from './veth.js';
-
-beforeAll(() => {
-  if (isRoot) sweepStale();
-});
 
 afterAll(() => {
   if (isRoot) expect(ownLeftovers()).toEqual({ links: [], netns: [] });

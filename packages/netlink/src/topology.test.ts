@@ -2,11 +2,11 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, requireRoot } from '../../../testing/feature.js';
 import { getLink, InterfaceFlags, links } from './link.js';
 import { literalLookup } from './lookup.js';
-import { ownLeftovers, sweepStale } from './testing/leftovers.js';
+import { ownLeftovers } from './testing/leftovers.js';
 import { Topology } from './topology.js';
 
 const ipLinkNames = () => (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
@@ -27,10 +27,6 @@ function expectGone(topo: { host: { name: string }; netns: { name: string } }): 
   expect(ipLinkNames()).not.toContain(topo.host.name);
   expect(ipNetnsList()).not.toContain(topo.netns.name);
 }
-
-beforeAll(() => {
-  if (isRoot) sweepStale();
-});
 
 afterAll(() => {
   if (isRoot) expect(ownLeftovers()).toEqual({ links: [], netns: [] });

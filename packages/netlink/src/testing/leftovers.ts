@@ -42,21 +42,32 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Devices and netns pins named after a process that has exited. */
+export function leftoversOfExitedProcesses(): { links: string[]; netns: string[] } {
+  const deadLink = (name: string) => {
+    const m = /^bk-([0-9a-z]+)-/.exec(name);
+    return m !== null && !alive(parseInt(m[1]!, 36));
+  };
+  const deadNetns = (name: string) => {
+    const m = /^bpfkit-(\d+)-/.exec(name);
+    return m !== null && !alive(Number(m[1]));
+  };
+  return {
+    links: links().map((l) => l.name).filter(deadLink),
+    netns: existsSync(NETNS_RUN_DIR) ? readdirSync(NETNS_RUN_DIR).filter(deadNetns) : [],
+  };
+}
+
 /** Removes devices and netns pins whose creator (pid in the name) has exited: a crashed earlier run. */
 export function sweepStale(): void {
-  for (const l of links()) {
-    const m = /^bk-([0-9a-z]+)-/.exec(l.name);
-    if (!m || alive(parseInt(m[1]!, 36))) continue;
+  const stale = leftoversOfExitedProcesses();
+  for (const name of stale.links) {
     try {
-      deleteLink(l.index);
+      deleteLink(name);
     } catch (err) {
       // The other end of a pair deleted a moment ago.
       if ((err as { code?: string }).code !== 'ENODEV') throw err;
     }
   }
-  if (!existsSync(NETNS_RUN_DIR)) return;
-  for (const name of readdirSync(NETNS_RUN_DIR)) {
-    const m = /^bpfkit-(\d+)-/.exec(name);
-    if (m && !alive(Number(m[1]))) deleteNetns(name);
-  }
+  for (const name of stale.netns) deleteNetns(name);
 }
