@@ -135,8 +135,8 @@ describe('veth, up/down, delete', () => {
   it('deleting by index works; deleting twice throws ENODEV', (ctx) => {
     requireRoot(ctx);
     const a = testIfname();
-    createVeth(a, testIfname());
-    const index = ifindex(a);
+    const index = createVeth(a, testIfname());
+    expect(index).toBe(ifindex(a));
     deleteLink(index);
     expect(() => deleteLink(index)).toThrow(expect.objectContaining({ name: 'SyscallError', code: 'ENODEV', syscall: 'netlink(RTM_DELLINK)' }));
     expect(() => deleteLink(a)).toThrow(/^delete interface bk-.*: netlink\(RTM_DELLINK\): ENODEV \(no such device\)$/);
@@ -264,8 +264,9 @@ describe('netkit', () => {
     requireRoot(ctx);
     const primary = testIfname();
     const peer = testIfname();
+    let index = 0;
     try {
-      createNetkit(primary, peer, { mode: NetkitMode.L2, policy: NetkitPolicy.Pass, peerPolicy: NetkitPolicy.Drop });
+      index = createNetkit(primary, peer, { mode: NetkitMode.L2, policy: NetkitPolicy.Pass, peerPolicy: NetkitPolicy.Drop });
     } catch (err) {
       expect(err).toMatchObject({ name: 'NotSupportedError', feature: 'netkit device', minimumKernel: '6.7' });
       expect((err as Error).message).toContain('Unknown device type');
@@ -275,7 +276,7 @@ describe('netkit', () => {
       skipUnsupported(ctx, err);
     }
     try {
-      expect(getLink(primary).kind).toBe('netkit');
+      expect(getLink(primary)).toMatchObject({ kind: 'netkit', index });
       expect(getLink(peer).kind).toBe('netkit');
     } finally {
       deleteLink(primary);

@@ -5,6 +5,7 @@ import { AF_UNSPEC, Ifla, IflaInfo, IflaNetkit, NlmFlags, RtmType } from './cons
 import { type Attr, attrNest, attrString, attrU32, encodeIfinfomsg } from './message.js';
 import { checkIfname } from './names.js';
 import { type NetnsRef, withNetnsFd } from './netns.js';
+import { getLinkRequest, requestLink } from './link.js';
 import { type Request, withRtnl } from './socket.js';
 import { attrKind, peerAttrs } from './veth.js';
 
@@ -53,9 +54,10 @@ export function newNetkitRequest(primary: string, peer: string, options: Omit<Ne
 /**
  * Creates a netkit pair (`ip link add <primary> type netkit [mode l2] [policy ...] peer name
  * <peer>`), both down. A kernel without netkit (before 6.7, or built without CONFIG_NETKIT)
- * answers EOPNOTSUPP "Unknown device type": that becomes NotSupportedError.
+ * answers EOPNOTSUPP "Unknown device type": that becomes NotSupportedError. Returns the index
+ * of `primary`.
  */
-export function createNetkit(primary: string, peer: string, options: NetkitOptions = {}): void {
+export function createNetkit(primary: string, peer: string, options: NetkitOptions = {}): number {
   checkIfname(primary, 'primary');
   checkIfname(peer, 'peer');
   checkEnum(options.mode, NetkitMode, 'mode');
@@ -63,14 +65,16 @@ export function createNetkit(primary: string, peer: string, options: NetkitOptio
   checkEnum(options.peerPolicy, NetkitPolicy, 'peerPolicy');
   const create = (fd?: number) => {
     const req = newNetkitRequest(primary, peer, options, fd);
-    try {
-      withRtnl((rtnl) => rtnl.request(req));
-    } catch (err) {
-      throw notSupported(err) ?? err;
-    }
+    return withRtnl((rtnl) => {
+      try {
+        rtnl.request(req);
+      } catch (err) {
+        throw notSupported(err) ?? err;
+      }
+      return requestLink(rtnl, getLinkRequest(primary)).index;
+    });
   };
-  if (options.peerNetns === undefined) create();
-  else withNetnsFd(options.peerNetns, create);
+  return options.peerNetns === undefined ? create() : withNetnsFd(options.peerNetns, create);
 }
 
 function notSupported(err: unknown): NotSupportedError | undefined {

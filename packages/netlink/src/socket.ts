@@ -12,7 +12,7 @@ const EINTR = 4;
 const EAGAIN = 11;
 const ENOPROTOOPT = 92;
 const DUMP_RETRIES = 5;
-/** The kernel fills dump datagrams up to 32 KiB (or the receive buffer, if larger); start there. */
+/** The kernel fills one dump datagram up to about 32 KiB; single replies can be larger (MSG_TRUNC below). */
 const INITIAL_RECV_BUFFER = 32 * 1024;
 /** rtnetlink answers from within sendto(2); a reply that takes longer than this means a bug. */
 const RECV_TIMEOUT_SECONDS = 10;
@@ -150,7 +150,7 @@ export class RtnlSocket {
     if (size > this.#buf.byteLength) this.#buf = new Uint8Array(Math.ceil(size / 4096) * 4096);
     const n = retryEintr(() => recvfrom(fd, this.#buf, 0));
     const datagram = this.#buf.slice(0, n);
-    return decodeMessages(datagram).filter((m) => m.seq === seq && (m.pid === this.#portId || m.pid === 0));
+    return decodeMessages(datagram).filter((m) => m.seq === seq && m.pid === this.#portId);
   }
 
   /** NLMSG_DONE carries an int: a dump that failed half-way reports its errno (and extack) here. */

@@ -3,6 +3,7 @@ import { AF_UNSPEC, Ifla, IflaInfo, NlmFlags, RtmType, VETH_INFO_PEER } from './
 import { type Attr, attrBytes, attrNest, attrString, attrU32, encodeIfinfomsg } from './message.js';
 import { checkIfname } from './names.js';
 import { type NetnsRef, withNetnsFd } from './netns.js';
+import { getLinkRequest, requestLink } from './link.js';
 import { type Request, withRtnl } from './socket.js';
 
 export interface VethOptions {
@@ -41,15 +42,17 @@ export function newVethRequest(name: string, peerName: string, peerNetnsFd?: num
 
 /**
  * Creates a veth pair `name` <-> `peerName` (`ip link add <name> type veth peer name <peerName>
- * [netns <ns>]`), both down. Either name taken → SyscallError EEXIST.
+ * [netns <ns>]`), both down, and returns the index of `name`. Either name taken → SyscallError EEXIST.
  */
-export function createVeth(name: string, peerName: string, options: VethOptions = {}): void {
+export function createVeth(name: string, peerName: string, options: VethOptions = {}): number {
   checkIfname(name, 'name');
   checkIfname(peerName, 'peerName');
   const create = (fd?: number) => {
     const req = newVethRequest(name, peerName, fd);
-    withRtnl((rtnl) => rtnl.request(req));
+    return withRtnl((rtnl) => {
+      rtnl.request(req);
+      return requestLink(rtnl, getLinkRequest(name)).index;
+    });
   };
-  if (options.peerNetns === undefined) create();
-  else withNetnsFd(options.peerNetns, create);
+  return options.peerNetns === undefined ? create() : withNetnsFd(options.peerNetns, create);
 }
