@@ -123,7 +123,7 @@ export interface AddressInfo {
   prefixLength: number;
 }
 
-export function decodeAddress(msg: NetlinkMessage): AddressInfo | undefined {
+function decodeAddress(msg: NetlinkMessage): AddressInfo | undefined {
   const hdr = decodeIfaddrmsg(msg.payload);
   if (hdr.family !== AF_INET && hdr.family !== AF_INET6) return undefined;
   const attrs = attrMap(msg.payload.subarray(IFADDRMSG_LEN));

@@ -125,7 +125,6 @@ export const Ifa = {
 } as const;
 
 export const IFA_F_NODAD = 0x02;
-export const IFA_F_PERMANENT = 0x80;
 
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;

@@ -1,6 +1,6 @@
 /** Links (network interfaces): look-up by name or index, listing, up/down, delete, move to a netns. */
 import { BpfError } from '@bpfkit/errors';
-import { AF_UNSPEC, Ifla, IflaInfo, RTEXT_FILTER_SKIP_STATS, RtmType } from './constants.js';
+import { AF_UNSPEC, IFINFOMSG_LEN, Ifla, IflaInfo, RTEXT_FILTER_SKIP_STATS, RtmType } from './constants.js';
 import { attrMap, attrU32, decodeIfinfomsg, encodeIfinfomsg, type NetlinkMessage, readString, readU32 } from './message.js';
 import { checkIfname, checkIfindex, type LinkRef, resolveLink } from './names.js';
 import { type NetnsRef, withNetnsFd } from './netns.js';
@@ -46,7 +46,7 @@ const extMask = () => attrU32(Ifla.EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 
 export function decodeLink(msg: NetlinkMessage): LinkInfo {
   const hdr = decodeIfinfomsg(msg.payload);
-  const attrs = attrMap(msg.payload.subarray(16));
+  const attrs = attrMap(msg.payload.subarray(IFINFOMSG_LEN));
   const name = attrs.get(Ifla.IFNAME);
   const mtu = attrs.get(Ifla.MTU);
   const address = attrs.get(Ifla.ADDRESS);

@@ -18,7 +18,7 @@ import {
 const LE = true;
 
 /** Netlink aligns messages and attributes to 4 bytes. */
-export function align4(n: number): number {
+function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
@@ -29,10 +29,6 @@ export interface Attr {
   children?: readonly Attr[];
   /** Set NLA_F_NESTED on the type; rtnetlink accepts nests with or without it. */
   nestedFlag?: boolean;
-}
-
-export function attrU8(type: number, v: number): Attr {
-  return { type, value: Uint8Array.of(v) };
 }
 
 export function attrU32(type: number, v: number): Attr {

@@ -26,7 +26,7 @@ function sockaddrNl(): Uint8Array {
 }
 
 /** `netlink(RTM_NEWLINK)`: the syscall name SyscallError carries for a failed request. */
-export function requestName(type: number): string {
+function requestName(type: number): string {
   return `netlink(${RTM_NAMES[type] ?? `type ${type}`})`;
 }
 
