@@ -185,7 +185,9 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   const child = spawn(qemu, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const stderr: string[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (raw: string) => {
+    // The serial line carries stray NULs around power-off.
+    const chunk = raw.replace(/\0/g, '');
     output.push(chunk);
     opts.onOutput?.(chunk);
   });
