@@ -148,7 +148,7 @@ async function runKernel(name: string, cacheDir: string, packages: string[], poo
   const apt = new Apt(cacheDir, spec);
   const resolved = resolveKernel(apt, spec);
   const kernel = prepareKernel(apt, resolved, cacheDir, log);
-  log(`${name}: prepared ${kernel.release} in ${((Date.now() - started) / 1000).toFixed(1)} s; booting`);
+  log(`${name}: prepared ${kernel.release} in ${((Date.now() - started) / 1000).toFixed(1)} s${opts.prepareOnly ? '' : '; booting'}`);
   if (opts.prepareOnly) {
     return { name, release: kernel.release, packageVersion: kernel.packageVersion, status: 'ok', exitCode: 0, durationMs: 0, date: new Date().toISOString() };
   }
@@ -272,6 +272,10 @@ async function main(): Promise<number> {
       run = { name, release: '?', status: 'vm-failed', exitCode: null, durationMs: Date.now() - started, date: new Date().toISOString(), logTail: msg };
     }
     runs.push(run);
+    if (opts.prepareOnly) {
+      if (run.status !== 'ok') return 1;
+      continue;
+    }
     const t = totals(run);
     log(`${name} (${run.release}): ${run.status}, exit ${run.exitCode}, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped in ${(run.durationMs / 1000).toFixed(1)} s`);
   }
