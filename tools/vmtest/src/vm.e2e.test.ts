@@ -108,7 +108,9 @@ describe(`vmtest on ${NAME}`, () => {
     }
   });
 
-  it('kills qemu when the runner gets SIGTERM', async () => {
+  it('kills qemu when the runner gets SIGTERM, and removes its per-boot directory', async () => {
+    const bootDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('vmtest-'));
+    const dirsBefore = bootDirs();
     const cli = spawn(process.execPath, [join(ROOT, 'tools/vmtest/dist/cli.js'), '--kernel', NAME, '--command', 'sleep 3600'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BPFKIT_VMCACHE: CACHE },
@@ -127,5 +129,6 @@ describe(`vmtest on ${NAME}`, () => {
     expect(await exited).toBe(143);
     await new Promise((r) => setTimeout(r, 500));
     expect(alive(qemu[0]!)).toBe(false);
+    expect(bootDirs()).toEqual(dirsBefore);
   });
 });

@@ -55,6 +55,8 @@ export class VmError extends Error {
 const groups = new Set<number>();
 /** Children not yet reaped: on a signal the runner waits for them, so no zombie outlives it. */
 const unreaped = new Set<ChildProcess>();
+/** Per-boot directories, removed on the way out even when a signal ends the runner. */
+const bootDirs = new Set<string>();
 let handlersInstalled = false;
 let interruptCode: number | undefined;
 
@@ -75,7 +77,10 @@ function killGroup(pid: number): void {
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', () => [...groups].forEach(killGroup));
+  process.on('exit', () => {
+    [...groups].forEach(killGroup);
+    bootDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  });
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.on(signal, () => {
       interruptCode = code;
@@ -156,7 +161,9 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   for (const f of [kernel.vmlinux, kernel.initrd]) {
     if (!existsSync(f)) throw new VmError(kernel.name, `${f} is missing: the kernel cache is incomplete, delete ${kernel.dir}`);
   }
+  installHandlers();
   const tmp = mkdtempSync(join(tmpdir(), 'vmtest-'));
+  bootDirs.add(tmp);
   const out = join(tmp, 'out');
   mkdirSync(out);
   const consolePath = join(tmp, 'console.log');
@@ -208,6 +215,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   });
   if (spawnError) {
     rmSync(tmp, { recursive: true, force: true });
+    bootDirs.delete(tmp);
     throw new VmError(kernel.name, `could not start ${qemu}: ${spawnError.message}`);
   }
 
@@ -215,6 +223,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   const files = new Map<string, string>();
   for (const name of readdirSync(out)) files.set(name, readFileSync(join(out, name), 'utf8'));
   rmSync(tmp, { recursive: true, force: true });
+  bootDirs.delete(tmp);
 
   const exitCode = timedOut ? null : guestExitCode(consoleLog);
   return {
