@@ -240,6 +240,7 @@ async function main(): Promise<number> {
     writeReadme(loadMatrix());
     return 0;
   }
+  if (values.packages && values['write-readme']) throw new Error('--write-readme renders the default suites: drop --packages');
   const kernels = values.kernel ?? [...DEFAULT_KERNELS];
   for (const k of kernels) if (k !== 'host') kernelSpec(k);
   const requested = values.packages ? values.packages.split(',').map(packageDir) : DEFAULT_PACKAGES.map(packageDir);
@@ -281,13 +282,18 @@ async function main(): Promise<number> {
   }
   if (opts.prepareOnly) return 0;
 
-  const merged = [...loadMatrix().filter((r) => !kernels.includes(r.name)), ...runs];
-  const order = ['host', '5.10', '6.1', '6.12', 'trixie', 'sid'];
-  merged.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-  writeFileSync(join(RESULTS, 'matrix.json'), JSON.stringify({ runs: merged }, null, 1) + '\n');
   const sum = sumTotals(runs);
   writeFileSync(join(RESULTS, 'last-run.json'), JSON.stringify({ kernels, ...sum }, null, 1) + '\n');
-  if (values['write-readme']) writeReadme(merged);
+  // The matrix compares kernels on the same suites: a --packages subset does not replace a column.
+  if (values.packages) {
+    log('results/matrix.json left as it was: --packages runs a subset of the suites');
+  } else {
+    const merged = [...loadMatrix().filter((r) => !kernels.includes(r.name)), ...runs];
+    const order = ['host', '5.10', '6.1', '6.12', 'trixie', 'sid'];
+    merged.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    writeFileSync(join(RESULTS, 'matrix.json'), JSON.stringify({ runs: merged }, null, 1) + '\n');
+    if (values['write-readme']) writeReadme(merged);
+  }
   console.log(`kernels ${kernels.join(', ')}: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
   return sum.failed > 0 ? 1 : 0;
 }
