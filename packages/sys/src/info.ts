@@ -117,7 +117,9 @@ export function mapInfo(fd: number): MapInfo {
 /** `struct bpf_btf_info`. */
 export interface BtfInfo {
   id: number;
+  /** '' before kernel 5.11, which reports no BTF object names. */
   name: string;
+  /** Whether the kernel made this BTF (vmlinux or a module); false before 5.11, which does not say. */
   kernelBtf: boolean;
   btfSize: number;
   /** Reads the raw BTF blob (a second OBJ_GET_INFO_BY_FD call). */
@@ -128,23 +130,26 @@ export const BTF_INFO_SIZE = 32;
 
 export function btfInfo(fd: number): BtfInfo {
   const first = new Uint8Array(BTF_INFO_SIZE);
-  objGetInfoByFd(fd, first);
+  const known = objGetInfoByFd(fd, first);
   const r = new AttrReader(first);
   const btfSize = r.u32(8);
-  const nameLen = r.u32(24);
-  const name = new Uint8Array(nameLen + 1);
-  const second = new AttrWriter(BTF_INFO_SIZE)
-    .u32(24, name.byteLength, 'nameLen')
-    .u64(16, addressOf(name), 'name').bytes;
-  holding([name], () => objGetInfoByFd(fd, second));
+  // name and kernel_btf came in 5.11: an older kernel's struct ends before them (and it rejects
+  // non-zero bytes past its end with E2BIG), so there is no name to ask for.
+  let name = '';
+  if (known >= BTF_INFO_SIZE) {
+    const buf = new Uint8Array(r.u32(24) + 1);
+    const second = new AttrWriter(BTF_INFO_SIZE).u32(24, buf.byteLength, 'nameLen').u64(16, addressOf(buf), 'name').bytes;
+    holding([buf], () => objGetInfoByFd(fd, second));
+    name = new AttrReader(buf).cstr(0, buf.byteLength);
+  }
   return {
     id: r.u32(12),
-    name: new AttrReader(name).cstr(0, name.byteLength),
-    kernelBtf: r.u32(28) !== 0,
+    name,
+    kernelBtf: known >= BTF_INFO_SIZE && r.u32(28) !== 0,
     btfSize,
     btf() {
       const blob = new Uint8Array(btfSize);
-      const attr = new AttrWriter(BTF_INFO_SIZE).u64(0, addressOf(blob), 'btf').u32(8, btfSize, 'btfSize').bytes;
+      const attr = new AttrWriter(Math.min(known, BTF_INFO_SIZE)).u64(0, addressOf(blob), 'btf').u32(8, btfSize, 'btfSize').bytes;
       holding([blob], () => objGetInfoByFd(fd, attr));
       return blob;
     },

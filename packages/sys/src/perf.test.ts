@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
-import { AttachType, MapType, PerfEvent, PerfType, ProgType } from './constants.js';
+import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { AttachType, LinkType, MapType, PerfEvent, PerfEventType, PerfType, ProgType } from './constants.js';
+import { haveBPFLinkPerfEvent } from './features.js';
+import { compareVersions, kernelVersion } from './probe.js';
 import { linkInfo } from './info.js';
 import { gettid } from './libc.js';
 import { linkCreate } from './link.js';
@@ -80,8 +82,9 @@ describe('tracepoint perf events on the real kernel', () => {
     expect(count()).toBe(7n);
   });
 
-  it('a perf_event bpf_link does the same and reports its tracepoint in the link info', (ctx) => {
+  it('a perf_event bpf_link does the same and reports its tracepoint in the link info', async (ctx) => {
     requireRoot(ctx);
+    await requireFeature(ctx, haveBPFLinkPerfEvent);
     using map = mapCreate({ mapType: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1 });
     using prog = progLoad({ progType: ProgType.TracePoint, insns: counterInsns(map.fd), license: 'GPL' });
     const count = () => readCounter((k, v) => mapLookupElem(map.fd, k, v));
@@ -90,7 +93,13 @@ describe('tracepoint perf events on the real kernel', () => {
     for (let i = 0; i < 3; i++) gettid();
     expect(count()).toBe(3n);
     const info = linkInfo(link.fd);
-    expect(info.perfEvent).toMatchObject({ type: 5, tpName: 'sys_enter_gettid', cookie: 42n });
+    expect(info.type).toBe(LinkType.PerfEvent);
+    // perf_event link info came in 6.6; older kernels report an unspecified event.
+    if (compareVersions(kernelVersion(), '6.6') >= 0) {
+      expect(info.perfEvent).toMatchObject({ type: PerfEventType.Tracepoint, tpName: 'sys_enter_gettid', cookie: 42n });
+    } else {
+      expect(info.perfEvent).toEqual({ type: PerfEventType.Unspecified });
+    }
     link.close();
     gettid();
     expect(count()).toBe(3n);
