@@ -3,9 +3,10 @@ import { statSync } from 'node:fs';
 import { isNotExist } from '@bpfkit/errors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, requireRoot } from '../../../testing/feature.js';
-import { links, setUp } from './link.js';
+import { deleteLink, links, setUp } from './link.js';
 import { createNetns, deleteNetns, netnsFd, withNetns } from './netns.js';
-import { ownLeftovers, testNetnsName } from './testing/leftovers.js';
+import { ownLeftovers, testIfname, testNetnsName } from './testing/leftovers.js';
+import { createVeth } from './veth.js';
 
 const currentInode = () => statSync('/proc/thread-self/ns/net').ino;
 const ipNetnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
@@ -84,6 +85,10 @@ describe('withNetns', () => {
     requireRoot(ctx);
     const home = currentInode();
     const ns = createNetns();
+    // A device only the home namespace has: the answer tells which namespace the thread was in.
+    const a = testIfname();
+    const b = testIfname();
+    createVeth(a, b);
     try {
       const seen = withNetns(ns, () => {
         setUp('lo');
@@ -91,9 +96,9 @@ describe('withNetns', () => {
       });
       expect(seen).toEqual({ inode: ns.inode, names: ['lo'] });
       expect(currentInode()).toBe(home);
-      expect(links().map((l) => l.name)).toContain('lo');
-      expect(links().length).toBeGreaterThan(1);
+      expect(links().map((l) => l.name)).toEqual(expect.arrayContaining(['lo', a, b]));
     } finally {
+      deleteLink(a);
       deleteNetns(ns);
     }
   });

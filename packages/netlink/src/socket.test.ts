@@ -3,11 +3,11 @@ import { sendto } from '@bpfkit/sys';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, requireRoot } from '../../../testing/feature.js';
 import { NlmFlags, RtmType } from './constants.js';
-import { decodeLink, dumpLinksRequest, getLinkRequest } from './link.js';
+import { decodeLink, deleteLink, dumpLinksRequest, getLinkRequest } from './link.js';
 import { encodeIfinfomsg, encodeMessage } from './message.js';
 import { createNetns, deleteNetns, withNetns } from './netns.js';
 import { RtnlSocket, withRtnl } from './socket.js';
-import { ownLeftovers } from './testing/leftovers.js';
+import { ownLeftovers, testIfname } from './testing/leftovers.js';
 import { createVeth } from './veth.js';
 
 afterAll(() => {
@@ -43,17 +43,19 @@ describe('RtnlSocket', () => {
 
   it('drops replies to an earlier sequence number', (ctx) => {
     requireRoot(ctx);
+    // A link of our own besides lo: a VM may have no other.
+    const name = testIfname();
+    const other = createVeth(name, testIfname());
     const rtnl = new RtnlSocket();
     try {
       // An unread reply (and ack) for ifindex 1 sits in the queue before the next request's.
       const stale = getLinkRequest(1);
       sendto(rtnl.fd, encodeMessage({ type: stale.type, flags: NlmFlags.REQUEST | NlmFlags.ACK, seq: 12345, pid: 0 }, stale.header, stale.attrs));
-      const eth = execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' });
-      const other = (JSON.parse(eth) as { ifindex: number }[]).find((l) => l.ifindex !== 1)!.ifindex;
       const replies = rtnl.request(getLinkRequest(other)).filter((m) => m.type === RtmType.NEWLINK);
-      expect(replies.map((m) => decodeLink(m).index)).toEqual([other]);
+      expect(replies.map((m) => decodeLink(m))).toEqual([expect.objectContaining({ index: other, name })]);
     } finally {
       rtnl.close();
+      deleteLink(name);
     }
     expect(rtnl.fd).toBe(-1);
   });
