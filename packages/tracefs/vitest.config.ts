@@ -7,5 +7,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['../../testing/global-setup.ts'],
     testTimeout: 60_000,
+    // Hooks build a target binary and transpile the package for child processes: under qemu's
+    // TCG that exceeds vitest's 10 s hook default. A CLI --hookTimeout does not reach projects.
+    hookTimeout: 60_000,
   },
 });
