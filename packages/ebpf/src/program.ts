@@ -13,9 +13,12 @@ const ENOSPC = 28;
 const MIN_LOG_SIZE = 64 * 1024;
 /** The kernel caps log_size below UINT32_MAX >> 2; stop growing well before that (64 KiB x 4^5). */
 const MAX_LOG_SIZE = 64 * 1024 * 1024;
-/** BPF_OBJ_NAME_LEN minus the NUL. */
 
-/** Program BTF: the blob and, for programs that need it (global functions, freplace targets), func info. */
+/**
+ * Program BTF: the blob and, for programs that need it (global functions, freplace targets and
+ * Extension programs), func info. A freplace target must be a global FUNC whose pointer arguments
+ * point to the program type's context struct, or the kernel treats it as a static function.
+ */
 export interface ProgramBTF {
   /** A BTF blob, e.g. from `BtfBuilder.encode()`. */
   data: Uint8Array;
