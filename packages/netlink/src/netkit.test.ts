@@ -79,7 +79,7 @@ describe('netkit', () => {
       expect(getLink(primary).flags & InterfaceFlags.Up).toBe(0);
       // The kernel's defaults: L3, both ends pass.
       expect(netkitData(primary)).toEqual({ primary: 1, mode: NetkitMode.L3, policy: NetkitPolicy.Pass, peerPolicy: NetkitPolicy.Pass });
-      expect(netkitData(peer)).toMatchObject({ primary: 0, mode: NetkitMode.L3 });
+      expect(netkitData(peer)).toEqual({ primary: 0, mode: NetkitMode.L3, policy: NetkitPolicy.Pass, peerPolicy: NetkitPolicy.Pass });
       expect(() => createNetkit(primary, testIfname())).toThrow(expect.objectContaining({ name: 'SyscallError', code: 'EEXIST' }));
     } finally {
       deleteLink(peer);
@@ -99,9 +99,9 @@ describe('netkit', () => {
       createNetkit(l2[0], l2[1], { mode: NetkitMode.L2, policy: NetkitPolicy.Pass, peerPolicy: NetkitPolicy.Drop });
       try {
         expect(netkitData(l3[0])).toEqual({ primary: 1, mode: NetkitMode.L3, policy: NetkitPolicy.Drop, peerPolicy: NetkitPolicy.Pass });
-        expect(netkitData(l3[1])).toMatchObject({ primary: 0, mode: NetkitMode.L3, policy: NetkitPolicy.Pass });
+        expect(netkitData(l3[1])).toEqual({ primary: 0, mode: NetkitMode.L3, policy: NetkitPolicy.Pass, peerPolicy: NetkitPolicy.Drop });
         expect(netkitData(l2[0])).toEqual({ primary: 1, mode: NetkitMode.L2, policy: NetkitPolicy.Pass, peerPolicy: NetkitPolicy.Drop });
-        expect(netkitData(l2[1])).toMatchObject({ primary: 0, mode: NetkitMode.L2, policy: NetkitPolicy.Drop });
+        expect(netkitData(l2[1])).toEqual({ primary: 0, mode: NetkitMode.L2, policy: NetkitPolicy.Drop, peerPolicy: NetkitPolicy.Pass });
         for (const name of l3) expect(getLink(name).flags & InterfaceFlags.NoArp).toBe(InterfaceFlags.NoArp);
         const macs = l2.map((name) => getLink(name).address);
         for (const name of l2) expect(getLink(name).flags & InterfaceFlags.NoArp).toBe(0);
