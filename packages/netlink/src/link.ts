@@ -125,6 +125,24 @@ export function requestLink(rtnl: RtnlSocket, req: Request): LinkInfo {
 }
 
 /** The index of the interface `name`; SyscallError ENODEV if there is none. */
+/**
+ * Sends a RTM_NEWLINK request and returns the new device's index. Should the look-up fail, the
+ * device just made is deleted again, so a failed create leaves nothing behind.
+ */
+export function createLink(rtnl: RtnlSocket, req: Request, name: string): number {
+  rtnl.request(req);
+  try {
+    return requestLink(rtnl, getLinkRequest(name)).index;
+  } catch (err) {
+    try {
+      rtnl.request(deleteLinkRequest(name));
+    } catch {
+      // Already gone (or never there): the look-up error is the one to report.
+    }
+    throw err;
+  }
+}
+
 export function ifindex(name: string): number {
   return getLink(checkIfname(name, 'name')).index;
 }

@@ -5,7 +5,7 @@ import { AF_UNSPEC, Ifla, IflaInfo, IflaNetkit, NlmFlags, RtmType } from './cons
 import { type Attr, attrNest, attrString, attrU32, encodeIfinfomsg } from './message.js';
 import { checkIfname } from './names.js';
 import { type NetnsRef, withNetnsFd } from './netns.js';
-import { getLinkRequest, requestLink } from './link.js';
+import { createLink } from './link.js';
 import { type Request, withRtnl } from './socket.js';
 import { attrKind, peerAttrs } from './veth.js';
 
@@ -67,11 +67,10 @@ export function createNetkit(primary: string, peer: string, options: NetkitOptio
     const req = newNetkitRequest(primary, peer, options, fd);
     return withRtnl((rtnl) => {
       try {
-        rtnl.request(req);
+        return createLink(rtnl, req, primary);
       } catch (err) {
         throw notSupported(err) ?? err;
       }
-      return requestLink(rtnl, getLinkRequest(primary)).index;
     });
   };
   return options.peerNetns === undefined ? create() : withNetnsFd(options.peerNetns, create);

@@ -3,7 +3,7 @@ import { AF_UNSPEC, Ifla, IflaInfo, NlmFlags, RtmType, VETH_INFO_PEER } from './
 import { type Attr, attrBytes, attrNest, attrString, attrU32, encodeIfinfomsg } from './message.js';
 import { checkIfname } from './names.js';
 import { type NetnsRef, withNetnsFd } from './netns.js';
-import { getLinkRequest, requestLink } from './link.js';
+import { createLink } from './link.js';
 import { type Request, withRtnl } from './socket.js';
 
 export interface VethOptions {
@@ -49,10 +49,7 @@ export function createVeth(name: string, peerName: string, options: VethOptions 
   checkIfname(peerName, 'peerName');
   const create = (fd?: number) => {
     const req = newVethRequest(name, peerName, fd);
-    return withRtnl((rtnl) => {
-      rtnl.request(req);
-      return requestLink(rtnl, getLinkRequest(name)).index;
-    });
+    return withRtnl((rtnl) => createLink(rtnl, req, name));
   };
   return options.peerNetns === undefined ? create() : withNetnsFd(options.peerNetns, create);
 }
