@@ -1,13 +1,1 @@
-import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
-  // Error classes print under their own names (esbuild would otherwise rename them).
-  keepNames: true,
-});
+export { default } from '../../config/tsup.library';

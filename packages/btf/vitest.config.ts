@@ -1,11 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../testing/vitest.package';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // koffi is a native addon: a crash must kill one child, not the whole run.
-    pool: 'forks',
-    globalSetup: ['../../testing/global-setup.ts'],
-    testTimeout: 60_000,
-  },
-});
+export default packageTestConfig();

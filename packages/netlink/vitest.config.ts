@@ -1,11 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../testing/vitest.package';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // koffi is a native addon: a crash must kill one child, not the whole run.
-    pool: 'forks',
-    globalSetup: ['../../testing/global-setup.ts', './src/testing/global-setup.ts'],
-    testTimeout: 60_000,
-  },
-});
+// The package's own setup sweeps what dead test workers left behind and fails on new leftovers.
+export default packageTestConfig({ globalSetup: './src/testing/global-setup.ts' });
