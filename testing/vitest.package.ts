@@ -12,6 +12,9 @@ export function packageTestConfig(extra: TestOptions = {}) {
       pool: 'forks',
       globalSetup: ['../../testing/global-setup.ts', ...(globalSetup === undefined ? [] : [globalSetup].flat())],
       testTimeout: 60_000,
+      // Set here because vitest hands --testTimeout but not --hookTimeout from its command line
+      // to projects (the kernel-matrix runner uses projects), and hooks under qemu's TCG are slow.
+      hookTimeout: 60_000,
       ...rest,
     },
   });
