@@ -7,4 +7,12 @@ export type { IntOptions, MemberSpec } from './builder.js';
 export { findKernelType, kernelModulesWithBTF, loadKernelBTF, loadModuleBTF, KERNEL_BTF_DIR } from './kernel.js';
 export type { KernelType } from './kernel.js';
 export type * from './types.js';
-export { BpfError, InvalidArgumentError, NotSupportedError, SymbolNotFoundError } from '@bpfkit/errors';
+export {
+  BpfError,
+  InvalidArgumentError,
+  isNotExist,
+  isNotSupported,
+  NotSupportedError,
+  SymbolNotFoundError,
+  SyscallError,
+} from '@bpfkit/errors';

@@ -9,4 +9,12 @@ export { Program } from './program.js';
 export type { ProgramBTF, ProgramInfo, ProgramLoadOptions, TestRunOptions, TestRunResult } from './program.js';
 export { AttachType, MapType, ProgramType } from './types.js';
 export { VerifierError } from './verifier-error.js';
-export { BpfError, InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+export {
+  BpfError,
+  InvalidArgumentError,
+  isNotExist,
+  isNotSupported,
+  NotSupportedError,
+  SymbolNotFoundError,
+  SyscallError,
+} from '@bpfkit/errors';

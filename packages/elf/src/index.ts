@@ -29,3 +29,12 @@ export { resolveLibrary } from './library.js';
 export type { ResolveLibraryOptions } from './library.js';
 export { mappedPath, processMaps } from './proc-maps.js';
 export type { MappedFile } from './proc-maps.js';
+export {
+  BpfError,
+  InvalidArgumentError,
+  isNotExist,
+  isNotSupported,
+  NotSupportedError,
+  SymbolNotFoundError,
+  SyscallError,
+} from '@bpfkit/errors';

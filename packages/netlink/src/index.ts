@@ -12,3 +12,12 @@ export { Topology } from './topology.js';
 export type { TopologyEnd, TopologyOptions } from './topology.js';
 export { createVeth } from './veth.js';
 export type { VethOptions } from './veth.js';
+export {
+  BpfError,
+  InvalidArgumentError,
+  isNotExist,
+  isNotSupported,
+  NotSupportedError,
+  SymbolNotFoundError,
+  SyscallError,
+} from '@bpfkit/errors';

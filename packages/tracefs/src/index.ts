@@ -20,3 +20,12 @@ export { createUprobeEvent, uprobeToken } from './uprobe.js';
 export type { UprobeEventOptions } from './uprobe.js';
 export { listEvents, removeStaleEvents } from './stale.js';
 export type { ListedEvent, RemoveStaleEventsOptions, StaleEvent } from './stale.js';
+export {
+  BpfError,
+  InvalidArgumentError,
+  isNotExist,
+  isNotSupported,
+  NotSupportedError,
+  SymbolNotFoundError,
+  SyscallError,
+} from '@bpfkit/errors';
