@@ -50,6 +50,19 @@ describe('Spec on the running kernel', () => {
     for (const id of fresh.findTypeIds('u32')) expect(fresh.type(id).name).toBe('u32');
   });
 
+  it('finds the same IDs by the first lookup (string search) as by the index, for a sample of vmlinux names', () => {
+    const names = new Set(['int', 'u32', 'sk_buff', 'do_sys_openat2', 'bpf_lsm_file_mprotect', 'btf_trace_sys_enter']);
+    for (let id = 1; id < vmlinux.typeEnd; id += 997) {
+      const name = vmlinux.type(id).name;
+      if (name !== '') names.add(name);
+    }
+    for (const name of names) {
+      const ids = vmlinux.findTypeIds(name);
+      expect(ids.length, name).toBeGreaterThan(0);
+      expect(Spec.parse(vmlinux.data).findTypeIds(name), name).toEqual(ids);
+    }
+  });
+
   it('decodes every type of vmlinux without error', () => {
     let named = 0;
     for (let id = 1; id < vmlinux.typeEnd; id++) if (vmlinux.type(id).name !== '') named++;
@@ -95,6 +108,28 @@ describe('Spec on hostile input', () => {
     const c = good();
     new DataView(c.buffer).setUint16(24 + 16 + 4, 0xffff, true); // struct vlen 65535
     expect(() => Spec.parse(c).typeCount).toThrow(/type \[2\] at offset 0x28: STRUCT data runs past/);
+  });
+
+  it('names the offset of a truncated type header', () => {
+    const b = good();
+    header(b).setUint32(12, 20, true); // type_len: the INT and 4 bytes of the STRUCT's header
+    expect(() => Spec.parse(b).typeCount).toThrow(/type \[2\] at offset 0x28: truncated type header/);
+  });
+
+  it('matches whole names only, wherever their rarest bytes are', () => {
+    const b = new BtfBuilder();
+    const int = b.int('int', 4);
+    const names = ['qzk_alpha_beta', 'xqzk_alpha_beta', 'qzk_alpha_betax', 'qzk_alphb_beta', 'wzk_alpha_beta', 'alpha_beta_qzk', 'eeeeeeeeee', 'eeeeeeeee', 'ab'];
+    const ids = new Map(names.map((n) => [n, b.typedef(n, int)]));
+    const blob = b.encode();
+    for (const name of names) {
+      expect(Spec.parse(blob).findTypeIds(name), name).toEqual([ids.get(name)]);
+    }
+    const indexed = Spec.parse(blob);
+    indexed.findTypeIds('int');
+    for (const name of names) expect(indexed.findTypeIds(name), name).toEqual([ids.get(name)]);
+    expect(Spec.parse(blob).findTypeIds('qzk_alpha')).toEqual([]);
+    expect(Spec.parse(blob).findTypeIds('zk_alpha_beta')).toEqual([]);
   });
 
   it('bounds string offsets and type references', () => {
