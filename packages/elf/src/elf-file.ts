@@ -13,7 +13,7 @@ import { type ElfHeader, parseHeader, safeNumber, view } from './header.js';
 import { ImportedSymbolError } from './imported-symbol-error.js';
 import { hex, malformed } from './malformed.js';
 import { type ElfNote, parseNotes } from './notes.js';
-import { type ElfSection, parseSections, readString, sectionBytes } from './sections.js';
+import { type ElfSection, parseSections, readString, sectionBytes, sectionText } from './sections.js';
 import { type ElfProgramHeader, loadSegmentFor, loadSegmentForOffset, parseProgramHeaders } from './segments.js';
 import { BufferSource, type ByteSource, FileSource } from './source.js';
 import { ElfSymbol, isPlaceable } from './symbol.js';
@@ -258,15 +258,19 @@ export class ElfFile implements Disposable {
     return (va - seg.virtualAddress + seg.offset) as FileOffset;
   }
 
-  /** The string table a section links to (read once, shared by every section that links to it). */
-  #linkedStrings(sec: ElfSection, what: string): Buffer {
-    const cached = this.#strtabs.get(sec.link);
-    if (cached) return cached;
+  #linkedSection(sec: ElfSection, what: string): ElfSection {
     const str = this.sections[sec.link];
     if (!str || sec.link === 0) {
       throw malformed(this.path, `${what} (section ${sec.index}) links to string table ${sec.link}, which does not exist`);
     }
-    const data = sectionBytes(this.#src, str, `${what} string table`);
+    return str;
+  }
+
+  /** The string table a section links to (read once, shared by every section that links to it). */
+  #linkedStrings(sec: ElfSection, what: string): Buffer {
+    const cached = this.#strtabs.get(sec.link);
+    if (cached) return cached;
+    const data = sectionBytes(this.#src, this.#linkedSection(sec, what), `${what} string table`);
     this.#strtabs.set(sec.link, data);
     return data;
   }
@@ -312,17 +316,26 @@ export class ElfFile implements Disposable {
       .map((t) => ({ t, i: t.index }));
   }
 
-  #table(kind: SymbolTableKind): SymbolTable | null {
+  /**
+   * `bulk`: every name will be read, so the string table is read straight into one string (through
+   * a reused buffer) rather than kept as bytes for byte searches.
+   */
+  #table(kind: SymbolTableKind, bulk: boolean): SymbolTable | null {
     let t = this.#tables.get(kind);
-    if (t !== undefined) return t;
+    if (t !== undefined) {
+      if (bulk) t?.prepareBulk();
+      return t;
+    }
     const type = kind === 'symtab' ? SectionType.SymTab : SectionType.DynSym;
     const sections = this.sections;
     const sec = sections.find((s) => s.type === type);
     t = null;
     if (sec) {
       const data = sectionBytes(this.#src, sec, kind);
-      const strtab = this.#linkedStrings(sec, kind);
+      const cached = this.#strtabs.get(sec.link);
+      const strtab = cached ?? (bulk ? sectionText(this.#src, this.#linkedSection(sec, kind), `${kind} string table`) : this.#linkedStrings(sec, kind));
       t = new SymbolTable(this.#src, kind, sec, data, strtab, this.#h.fields, this.#ctx);
+      if (bulk) t.prepareBulk();
     }
     this.#tables.set(kind, t);
     return t;
@@ -356,9 +369,8 @@ export class ElfFile implements Disposable {
 
   #all(kind: SymbolTableKind): ElfSymbol[] {
     this.#check(`read ${kind}`);
-    const t = this.#table(kind);
+    const t = this.#table(kind, true);
     if (!t) return [];
-    t.prepareBulk();
     const out = new Array<ElfSymbol>(Math.max(0, t.count - 1));
     for (let i = 1; i < t.count; i++) out[i - 1] = this.#symbol(t, i);
     return out;
@@ -413,7 +425,7 @@ export class ElfFile implements Disposable {
   }
 
   #searchByBytes(kind: SymbolTableKind, q: Query): Ref[] {
-    const t = this.#table(kind);
+    const t = this.#table(kind, false);
     if (!t) return [];
     const refs: Ref[] = t.find(Buffer.from(q.literal), false).map((i) => ({ t, i }));
     if (q.base !== undefined) {
@@ -440,9 +452,8 @@ export class ElfFile implements Disposable {
       else cur.push(ref);
     };
     (['dynsym', 'symtab'] as const).forEach((kind, k) => {
-      const t = this.#table(kind);
+      const t = this.#table(kind, true);
       if (!t) return;
-      t.prepareBulk();
       for (let i = 1; i < t.count; i++) {
         const name = t.name(i);
         if (name === '') continue;
@@ -456,7 +467,7 @@ export class ElfFile implements Disposable {
   }
 
   #searchByIndex(kind: SymbolTableKind, q: Query): Ref[] {
-    const t = this.#table(kind);
+    const t = this.#table(kind, false);
     if (!t) return [];
     const k = kind === 'dynsym' ? 0 : 1;
     const refs: Ref[] = [];
@@ -527,7 +538,7 @@ export class ElfFile implements Disposable {
     const refs: Ref[] = [];
     let min: bigint | undefined;
     for (const kind of ['dynsym', 'symtab'] as const) {
-      const t = this.#table(kind);
+      const t = this.#table(kind, false);
       if (!t) continue;
       for (let i = 1; i < t.count; i++) {
         const info = t.info(i);

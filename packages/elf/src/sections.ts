@@ -1,7 +1,7 @@
 import type { FileOffset, VirtualAddress } from './address.js';
 import { type ElfHeader, safeNumber, view } from './header.js';
 import { hex, malformed } from './malformed.js';
-import type { ByteSource } from './source.js';
+import type { ByteSource, DecodedBytes } from './source.js';
 
 /** One section header, with its name resolved through `.shstrtab`. */
 export interface ElfSection {
@@ -92,6 +92,16 @@ export function parseSections(src: ByteSource, h: ElfHeader): ElfSection[] {
 export function sectionBytes(src: ByteSource, s: Omit<ElfSection, 'name'>, what: string): Buffer {
   if (s.type === 8 /* SHT_NOBITS */ || s.size === 0n) return Buffer.alloc(0);
   return src.read(
+    safeNumber(src, s.offset, `${what} offset`),
+    safeNumber(src, s.size, `${what} size`),
+    `${what} (section ${s.index} at ${hex(s.offset)})`,
+  );
+}
+
+/** A section's bytes as a latin1 string, without keeping the bytes (see `ByteSource.readText`). */
+export function sectionText(src: ByteSource, s: Omit<ElfSection, 'name'>, what: string): DecodedBytes {
+  if (s.type === 8 /* SHT_NOBITS */ || s.size === 0n) return { text: '', ascii: true };
+  return src.readText(
     safeNumber(src, s.offset, `${what} offset`),
     safeNumber(src, s.size, `${what} size`),
     `${what} (section ${s.index} at ${hex(s.offset)})`,

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { BpfError, errnoNumber, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { hex, malformed } from './malformed.js';
@@ -14,7 +15,36 @@ export interface ByteSource {
   readonly bytesRead: number;
   /** `length` bytes at `offset`; `what` names the structure for the error message. */
   read(offset: number, length: number, what: string): Buffer;
+  /**
+   * `length` bytes at `offset` as a latin1 string (one char per byte), and whether they are all
+   * ASCII. The bytes themselves are not kept: a file source reads them into a reused buffer.
+   */
+  readText(offset: number, length: number, what: string): DecodedBytes;
   close(): void;
+}
+
+export interface DecodedBytes {
+  readonly text: string;
+  readonly ascii: boolean;
+}
+
+function decode(bytes: Buffer): DecodedBytes {
+  return { text: bytes.toString('latin1'), ascii: isAscii(bytes) };
+}
+
+/**
+ * One buffer reused by every text read: fresh memory for a 7 MB string table costs page faults
+ * and external-memory GC pressure on each open. Weakly held, so an idle process can release it.
+ */
+let scratch: WeakRef<Buffer> | undefined;
+
+function scratchBuffer(length: number): Buffer {
+  let buf = scratch?.deref();
+  if (buf === undefined || buf.length < length) {
+    buf = Buffer.allocUnsafeSlow(Math.max(length, 64 * 1024));
+    scratch = new WeakRef(buf);
+  }
+  return buf;
 }
 
 function checkRange(source: ByteSource, offset: number, length: number, what: string): void {
@@ -55,6 +85,10 @@ export class BufferSource implements ByteSource {
     return this.#buf.subarray(offset, offset + length);
   }
 
+  readText(offset: number, length: number, what: string): DecodedBytes {
+    return decode(this.read(offset, length, what));
+  }
+
   close(): void {}
 }
 
@@ -93,9 +127,17 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number, what: string): Buffer {
+    return this.#readInto(Buffer.allocUnsafe(length), offset, length, what);
+  }
+
+  readText(offset: number, length: number, what: string): DecodedBytes {
+    return decode(this.#readInto(scratchBuffer(length), offset, length, what).subarray(0, length));
+  }
+
+  /** Fills the start of `buf` with `length` bytes at `offset` (one pread unless it comes up short). */
+  #readInto(buf: Buffer, offset: number, length: number, what: string): Buffer {
     if (this.#fd < 0) throw new BpfError(`read ${what} from ${this.name}: the ELF file is closed`);
     checkRange(this, offset, length, what);
-    const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       let n: number;

@@ -4,7 +4,7 @@ import type { FieldReader } from './header.js';
 import { view } from './header.js';
 import { hex, malformed } from './malformed.js';
 import type { ElfSection } from './sections.js';
-import type { ByteSource } from './source.js';
+import type { ByteSource, DecodedBytes } from './source.js';
 import type { SymbolVersion } from './versions.js';
 
 export type SymbolTableKind = 'symtab' | 'dynsym';
@@ -39,17 +39,23 @@ export class SymbolTable implements SymbolEntries {
   readonly #entsize: number;
   readonly #le: boolean;
   readonly #is64: boolean;
-  readonly #strtab: Buffer;
+  /** The string table's bytes, unless it was read as text for a bulk walk. */
+  readonly #strtab: Buffer | undefined;
+  readonly #strLength: number;
   readonly #src: ByteSource;
-  /** The whole string table as one latin1 string when it is pure ASCII: names become O(1) slices. */
+  /**
+   * The whole string table as one latin1 string (one char per byte): names become O(1) slices.
+   * Names of a table that is not pure ASCII are re-decoded as UTF-8.
+   */
   #names: string | undefined;
+  #ascii = true;
 
   constructor(
     src: ByteSource,
     readonly kind: SymbolTableKind,
     readonly section: ElfSection,
     data: Buffer,
-    strtab: Buffer,
+    strtab: Buffer | DecodedBytes,
     f: FieldReader,
     readonly context: SymbolContext,
   ) {
@@ -64,7 +70,14 @@ export class SymbolTable implements SymbolEntries {
     this.count = Math.floor(data.length / entsize);
     this.#le = f.littleEndian;
     this.#is64 = f.layout.is64;
-    this.#strtab = strtab;
+    if (Buffer.isBuffer(strtab)) {
+      this.#strtab = strtab;
+      this.#strLength = strtab.length;
+    } else {
+      this.#names = strtab.text;
+      this.#ascii = strtab.ascii;
+      this.#strLength = strtab.text.length;
+    }
   }
 
   nameOffset(i: number): number {
@@ -112,23 +125,27 @@ export class SymbolTable implements SymbolEntries {
 
   /** Decodes the whole string table once, so that every later name is a cheap slice. */
   prepareBulk(): void {
-    if (this.#names === undefined && isAscii(this.#strtab)) this.#names = this.#strtab.toString('latin1');
+    const tab = this.#strtab;
+    if (this.#names !== undefined || tab === undefined) return;
+    this.#names = tab.toString('latin1');
+    this.#ascii = isAscii(tab);
   }
 
   name(i: number): string {
     const off = this.nameOffset(i);
-    const tab = this.#strtab;
-    if (off >= tab.length) {
+    if (off >= this.#strLength) {
       if (off === 0) return '';
       throw malformed(
         this.#src.name,
-        `${this.kind} symbol ${i}: name index ${off} outside its string table (${tab.length} bytes, section ${this.section.link})`,
+        `${this.kind} symbol ${i}: name index ${off} outside its string table (${this.#strLength} bytes, section ${this.section.link})`,
       );
     }
     const names = this.#names;
-    const end = names !== undefined ? names.indexOf('\0', off) : tab.indexOf(0, off);
+    const end = names !== undefined ? names.indexOf('\0', off) : this.#strtab!.indexOf(0, off);
     if (end < 0) throw malformed(this.#src.name, `${this.kind} symbol ${i}: name at string index ${off} is not NUL-terminated`);
-    return names !== undefined ? names.slice(off, end) : tab.toString('utf8', off, end);
+    if (names === undefined) return this.#strtab!.toString('utf8', off, end);
+    const name = names.slice(off, end);
+    return this.#ascii ? name : Buffer.from(name, 'latin1').toString('utf8');
   }
 
   /**
@@ -136,10 +153,17 @@ export class SymbolTable implements SymbolEntries {
    * searching the string table for the bytes and then the entries for those string offsets.
    */
   find(name: Buffer, prefix: boolean): number[] {
-    const tab = this.#strtab;
-    const pattern = prefix ? name : Buffer.concat([name, Buffer.from([0])]);
     const offsets: number[] = [];
-    for (let p = tab.indexOf(pattern); p >= 0; p = tab.indexOf(pattern, p + 1)) offsets.push(p);
+    const tab = this.#strtab;
+    if (tab !== undefined) {
+      const pattern = prefix ? name : Buffer.concat([name, Buffer.from([0])]);
+      for (let p = tab.indexOf(pattern); p >= 0; p = tab.indexOf(pattern, p + 1)) offsets.push(p);
+    } else {
+      // latin1 maps bytes to chars one to one, so this is the same byte search.
+      const pattern = prefix ? name.toString('latin1') : `${name.toString('latin1')}\0`;
+      const names = this.#names!;
+      for (let p = names.indexOf(pattern); p >= 0; p = names.indexOf(pattern, p + 1)) offsets.push(p);
+    }
     if (offsets.length === 0) return [];
     const out: number[] = [];
     const dv = this.#dv;
