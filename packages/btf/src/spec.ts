@@ -42,6 +42,8 @@ const VLEN_WORDS = Int32Array.from({ length: 32 }, (_, k) => (k === 0 || k > MAX
  */
 const BY_FREQUENCY = '_etrasiconpldfmubgETkvhxARSyIOPNwCLDFMqUBGH4V62XKYzW3j10Q8Z5J97';
 const SEARCH_WINDOW = 6;
+/** Most string offsets the first lookup searches the type section for before building the index. */
+const MAX_SCAN_CANDIDATES = 16;
 /** How common each byte is: 0 for bytes that are not in BY_FREQUENCY, higher for more frequent. */
 const COMMONNESS = new Uint8Array(256);
 for (let i = 0; i < BY_FREQUENCY.length; i++) COMMONNESS[BY_FREQUENCY.charCodeAt(i)] = BY_FREQUENCY.length - i;
@@ -307,7 +309,9 @@ export class Spec {
       // then the types that use them. Cheaper than building the index when only one name is wanted.
       const nameOffs: number[] = [];
       for (let s: Spec | undefined = this; s; s = s.base) s.#stringOffsets(pattern, nameOffs);
-      if (nameOffs.length <= 4) {
+      // Popular names also end longer ones ("task_struct" ends five others in vmlinux); each
+      // candidate costs a native search of the type section (~0.1 ms on vmlinux), the index ~3 ms.
+      if (nameOffs.length <= MAX_SCAN_CANDIDATES) {
         // Native search for the name_off word too: no JS loop over every type, which matters
         // in a fresh process where such a loop would still run in the interpreter.
         const types = this.#bytes.subarray(this.#typeStart, this.#typeStart + this.#typeLen);
