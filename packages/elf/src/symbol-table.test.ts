@@ -69,4 +69,20 @@ describe('string tables', () => {
     expect(() => symbols[1]!.name).toThrow(InvalidArgumentError);
     expect(() => symbols[1]!.name).toThrow(/symtab symbol 2: name index 65535 outside its string table/);
   });
+
+  it.each([true, false])('64-bit values and sizes above 2^32 are exact (little-endian: %s)', (littleEndian) => {
+    const bytes = Buffer.from(buildElf({ class: 64, littleEndian }).bytes);
+    const shoff = Number(littleEndian ? bytes.readBigUInt64LE(40) : bytes.readBigUInt64BE(40));
+    const at = shoff + 3 * 64 + 24;
+    const symtab = Number(littleEndian ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at));
+    const write = (v: bigint, o: number) => (littleEndian ? bytes.writeBigUInt64LE(v, o) : bytes.writeBigUInt64BE(v, o));
+    write(0xfedc_ba98_7654_3210n, symtab + 24 + 8); // symbol 1's st_value
+    write(0x1_0000_0002n, symtab + 24 + 16); // and st_size
+    using elf = ElfFile.fromBuffer(bytes);
+    const [a, b] = elf.symbols();
+    expect(a!.value).toBe(0xfedc_ba98_7654_3210n);
+    expect(a!.size).toBe(0x1_0000_0002n);
+    expect(b!.value).toBe(0x400110n);
+    expect(b!.size).toBe(16n);
+  });
 });

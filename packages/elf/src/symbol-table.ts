@@ -98,12 +98,21 @@ export class SymbolTable implements SymbolEntries {
 
   value(i: number): bigint {
     const b = i * this.#entsize;
-    return this.#is64 ? this.#dv.getBigUint64(b + 8, this.#le) : BigInt(this.#dv.getUint32(b + 4, this.#le));
+    return this.#is64 ? this.#u64(b + 8) : BigInt(this.#dv.getUint32(b + 4, this.#le));
   }
 
   size(i: number): bigint {
     const b = i * this.#entsize;
-    return this.#is64 ? this.#dv.getBigUint64(b + 16, this.#le) : BigInt(this.#dv.getUint32(b + 8, this.#le));
+    return this.#is64 ? this.#u64(b + 16) : BigInt(this.#dv.getUint32(b + 8, this.#le));
+  }
+
+  /** Two 32-bit reads beat getBigUint64 and most values fit in the low half. */
+  #u64(b: number): bigint {
+    const dv = this.#dv;
+    const le = this.#le;
+    const lo = dv.getUint32(le ? b : b + 4, le);
+    const hi = dv.getUint32(le ? b + 4 : b, le);
+    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   /** The value as a float, exact below 2^53: for sorting, never for results. */
