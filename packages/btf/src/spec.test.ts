@@ -51,7 +51,8 @@ describe('Spec on the running kernel', () => {
   });
 
   it('finds the same IDs by the first lookup (string search) as by the index, for a sample of vmlinux names', () => {
-    const names = new Set(['int', 'u32', 'sk_buff', 'do_sys_openat2', 'bpf_lsm_file_mprotect', 'btf_trace_sys_enter']);
+    // task_struct ends five other names in vmlinux: six candidate offsets for the first lookup.
+    const names = new Set(['int', 'u32', 'sk_buff', 'task_struct', 'do_sys_openat2', 'bpf_lsm_file_mprotect', 'btf_trace_sys_enter']);
     for (let id = 1; id < vmlinux.typeEnd; id += 997) {
       const name = vmlinux.type(id).name;
       if (name !== '') names.add(name);
@@ -130,6 +131,16 @@ describe('Spec on hostile input', () => {
     for (const name of names) expect(indexed.findTypeIds(name), name).toEqual([ids.get(name)]);
     expect(Spec.parse(blob).findTypeIds('qzk_alpha')).toEqual([]);
     expect(Spec.parse(blob).findTypeIds('zk_alpha_beta')).toEqual([]);
+  });
+
+  it('finds a name that ends many others, by scan or by index', () => {
+    for (const others of [10, 40]) {
+      const b = new BtfBuilder();
+      const int = b.int('int', 4);
+      for (let i = 0; i < others; i++) b.typedef(`v${i}_xy_ops`, int);
+      const id = b.typedef('xy_ops', int);
+      expect(Spec.parse(b.encode()).findTypeIds('xy_ops'), `${others} others`).toEqual([id]);
+    }
   });
 
   it('bounds string offsets and type references', () => {
