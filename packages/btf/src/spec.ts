@@ -42,13 +42,13 @@ const VLEN_WORDS = Int32Array.from({ length: 32 }, (_, k) => (k === 0 || k > MAX
  */
 const BY_FREQUENCY = '_etrasiconpldfmubgETkvhxARSyIOPNwCLDFMqUBGH4V62XKYzW3j10Q8Z5J97';
 const SEARCH_WINDOW = 6;
-/** Most string offsets the first lookup searches the type section for before building the index. */
-const MAX_SCAN_CANDIDATES = 16;
 /** How common each byte is: 0 for bytes that are not in BY_FREQUENCY, higher for more frequent. */
 const COMMONNESS = new Uint8Array(256);
 for (let i = 0; i < BY_FREQUENCY.length; i++) COMMONNESS[BY_FREQUENCY.charCodeAt(i)] = BY_FREQUENCY.length - i;
-/** Below this, a window's first byte is too frequent for memchr to beat Boyer-Moore-Horspool. */
+/** Windows starting at one of the 8 most frequent bytes lose to Boyer-Moore-Horspool on the whole name. */
 const MAX_WINDOW_COMMONNESS = BY_FREQUENCY.length - 8;
+/** Most string offsets the first lookup searches the type section for before building the index. */
+const MAX_SCAN_CANDIDATES = 16;
 
 /**
  * Start of the SEARCH_WINDOW bytes of `pattern` (a name plus its NUL) to search for, or -1 to
