@@ -1,5 +1,6 @@
 // Figures, not assertions: @bpfkit/elf against the C/libelf anchors measured on this machine
 // (../../shared/research/perf-baseline.md, section i/ELF). Run after `pnpm build`.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { ElfFile } from '../dist/index.js';
 
 const NODE = process.env.BENCH_ELF ?? '/usr/bin/node';
@@ -54,5 +55,37 @@ withElf((elf) => {
   measure('1000 lookups on one open file (name index)', undefined, () => {
     for (const n of names) sink += Number(elf.symbol(n).size);
   });
+});
+
+// Floors for the iteration case, to tell this package's cost from the platform's.
+const tables = withElf((elf) =>
+  ['.symtab', '.strtab', '.dynsym', '.dynstr'].map((n) => elf.section(n)).filter(Boolean).map((s) => [Number(s.offset), Number(s.size)]),
+);
+const scratch = Buffer.allocUnsafe(Math.max(...tables.map(([, n]) => n)));
+measure('floor: pread the four symbol/string tables (reused buffer)', undefined, () => {
+  const fd = openSync(NODE, 'r');
+  for (const [o, n] of tables) readSync(fd, scratch, 0, n, o);
+  closeSync(fd);
+});
+const count = withElf((elf) => elf.symbols().length + elf.dynamicSymbols().length);
+const names = 'x'.repeat(64).concat('\0').repeat(1024);
+class Floor {
+  #t;
+  constructor(t, i) {
+    this.#t = t;
+    this.index = i;
+  }
+  get name() {
+    const o = (this.index & 1023) * 65;
+    return this.#t.slice(o, this.#t.indexOf('\0', o));
+  }
+  get value() {
+    return BigInt(this.index);
+  }
+}
+measure(`floor: ${count} objects, a name slice + bigint each`, undefined, () => {
+  const all = new Array(count);
+  for (let i = 0; i < count; i++) all[i] = new Floor(names, i);
+  for (const s of all) sink += s.name.length + Number(s.value & 1n);
 });
 console.log(sink > 0 ? '' : 'unexpected');
