@@ -1,3 +1,3 @@
-import { packageTestConfig } from '../../testing/vitest.package';
+import { packageTestConfig } from '../../testing/vitest.package.js';
 
 export default packageTestConfig();

@@ -1,1 +1,1 @@
-export { default } from '../../config/tsup.library';
+export { default } from '../../config/tsup.library.js';

@@ -1,4 +1,4 @@
-import { packageTestConfig } from '../../testing/vitest.package';
+import { packageTestConfig } from '../../testing/vitest.package.js';
 
 export default packageTestConfig({
   // The shared test helpers' own tests run with this suite.
