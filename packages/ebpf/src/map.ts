@@ -3,7 +3,7 @@ import { BtfBuilder, findKernelType, Kind } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { moduleBTFObject } from './kernel-btf.js';
-import { adopt, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
+import { adopt, checkForeignFd, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
 import { kernelSyscalls } from './syscalls.js';
 import { MapType } from './types.js';
 
@@ -122,9 +122,7 @@ export class Map {
    * Wrap an existing map fd. On success the Map owns `fd`; on error the caller still owns it.
    */
   static fromFD(fd: number): Map {
-    if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('fd', `${fd} is not a file descriptor`);
-    const kind = sys.bpfObjectKind(fd);
-    if (kind !== 'map') throw new InvalidArgumentError('fd', `fd ${fd} is ${kind ? `bpf-${kind}` : 'not a BPF object'}, not a BPF map`);
+    checkForeignFd(fd, 'map');
     const info = sys.mapInfo(fd);
     return new Map(new sys.FD(fd, 'map'), info);
   }

@@ -52,3 +52,15 @@ export function adopt<T>(fd: sys.FD, kind: sys.BpfObjectKind, what: string, wrap
     throw err;
   }
 }
+
+/**
+ * Checks that a caller's raw `fd` holds a `kind` object before `wrap` takes it over: on any
+ * error the caller still owns the descriptor.
+ */
+export function checkForeignFd(fd: number, kind: sys.BpfObjectKind): void {
+  if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('fd', `${fd} is not a file descriptor`);
+  const actual = sys.bpfObjectKind(fd);
+  if (actual !== kind) {
+    throw new InvalidArgumentError('fd', `fd ${fd} is ${actual ? `bpf-${actual}` : 'not a BPF object'}, not a BPF ${LABEL[kind]}`);
+  }
+}

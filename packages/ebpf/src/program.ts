@@ -2,7 +2,7 @@ import { errnoName, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { encode, type AsmItem } from './asm.js';
 import { resolveTarget } from './attach-target.js';
-import { adopt, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
+import { adopt, checkForeignFd, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
 import { kernelSyscalls, type LoaderSyscalls } from './syscalls.js';
 import { AttachType, ProgramType } from './types.js';
 import { VerifierError } from './verifier-error.js';
@@ -223,9 +223,7 @@ export class Program {
    * it); on error the caller still owns it.
    */
   static fromFD(fd: number): Program {
-    if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('fd', `${fd} is not a file descriptor`);
-    const kind = sys.bpfObjectKind(fd);
-    if (kind !== 'prog') throw new InvalidArgumentError('fd', `fd ${fd} is ${kind ? `bpf-${kind}` : 'not a BPF object'}, not a BPF program`);
+    checkForeignFd(fd, 'prog');
     const info = sys.progInfo(fd);
     return new Program(new sys.FD(fd, 'prog'), info.type, info.name);
   }
