@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   BpfError,
+  fromNodeError,
+  nodeErrno,
   Errno,
   errnoName,
   errnoNumber,
@@ -105,5 +107,28 @@ describe('names survive bundling', () => {
     expect(new NotSupportedError('x').name).toBe('NotSupportedError');
     expect(new SymbolNotFoundError('x').name).toBe('SymbolNotFoundError');
     expect(new InvalidArgumentError('a', 'b').name).toBe('InvalidArgumentError');
+  });
+});
+
+describe('Node system errors', () => {
+  it('become SyscallErrors with the errno, syscall and context; other values pass through', async () => {
+    const { readFileSync } = await import('node:fs');
+    let nodeErr: unknown;
+    try {
+      readFileSync('/nonexistent/bpfkit');
+    } catch (e) {
+      nodeErr = e;
+    }
+    expect(nodeErrno(nodeErr)).toBe(2);
+    const e = fromNodeError(nodeErr, 'open(/nonexistent/bpfkit)', { context: 'read config', hint: 'is it mounted?' });
+    expect(e).toBeInstanceOf(SyscallError);
+    expect(e).toMatchObject({ code: 'ENOENT', errno: 2, syscall: 'open(/nonexistent/bpfkit)', hint: 'is it mounted?', cause: nodeErr });
+    expect((e as Error).message).toBe('read config: open(/nonexistent/bpfkit): ENOENT (no such file or directory) (is it mounted?)');
+    const plain = new Error('not a system error');
+    expect(fromNodeError(plain, 'x')).toBe(plain);
+    const ours = new SyscallError('bpf', 1);
+    expect(fromNodeError(ours, 'x')).toBe(ours);
+    expect(nodeErrno({ errno: -13 })).toBe(13);
+    expect(nodeErrno(undefined)).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { errnoDescription, errnoName } from './errno.js';
+import { errnoDescription, errnoName, errnoNumber } from './errno.js';
 
 /** Base class of every error bpfkit throws. */
 export class BpfError extends Error {
@@ -125,4 +125,22 @@ export function isNotExist(err: unknown): boolean {
     err,
     (e) => e instanceof SymbolNotFoundError || (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT'),
   );
+}
+
+/** The errno of a Node.js system error (node:fs, node:net...), or undefined for anything else. */
+export function nodeErrno(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || err instanceof SyscallError) return undefined;
+  const { code, errno } = err as { code?: unknown; errno?: unknown };
+  const byName = typeof code === 'string' ? errnoNumber(code) : undefined;
+  if (byName !== undefined) return byName;
+  return typeof errno === 'number' && errno !== 0 ? Math.abs(errno) : undefined;
+}
+
+/**
+ * A Node.js system error as the SyscallError bpfkit throws (the original stays as `cause`);
+ * anything that is not one is returned unchanged.
+ */
+export function fromNodeError(err: unknown, syscall: string, options: Omit<SyscallErrorOptions, 'cause'> = {}): unknown {
+  const errno = nodeErrno(err);
+  return errno === undefined ? err : new SyscallError(syscall, errno, { ...options, cause: err });
 }

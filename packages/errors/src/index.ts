@@ -1,9 +1,11 @@
 export { Errno, errnoDescription, errnoName, errnoNumber } from './errno.js';
 export {
   BpfError,
+  fromNodeError,
   InvalidArgumentError,
   isNotExist,
   isNotSupported,
+  nodeErrno,
   NotSupportedError,
   SymbolNotFoundError,
   SyscallError,

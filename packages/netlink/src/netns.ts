@@ -8,7 +8,7 @@
  * namespace. libuv's thread pool (fs, dns) stays in the original namespace throughout.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, constants as fsConstants } from 'node:fs';
-import { BpfError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { BpfError, fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { FD, ioctl, Mount, mount, Ns, setns, umount2, unlink, unshare } from '@bpfkit/sys';
 import { checkNetnsName } from './names.js';
 
@@ -60,13 +60,6 @@ export class Netns {
 /** A namespace to act in: a Netns, an owned FD, a raw fd number, a name under /run/netns or a path. */
 export type NetnsRef = Netns | FD | number | string;
 
-/** A Node fs error as the SyscallError every bpfkit package throws. */
-function fsError(err: unknown, context: string, hint?: string): unknown {
-  const e = err as NodeJS.ErrnoException;
-  if (typeof e?.errno !== 'number') return err;
-  return new SyscallError(e.syscall ?? 'open', Math.abs(e.errno), hint ? { context, hint, cause: err } : { context, cause: err });
-}
-
 function withContext(err: unknown, context: string): unknown {
   return err instanceof SyscallError ? err.withContext(context) : err;
 }
@@ -75,7 +68,7 @@ function openPath(path: string, context: string): FD {
   try {
     return new FD(openSync(path, fsConstants.O_RDONLY), 'netns');
   } catch (err) {
-    throw fsError(err, context);
+    throw fromNodeError(err, 'open', { context });
   }
 }
 
@@ -194,7 +187,7 @@ function prepareRunDir(): void {
   try {
     mkdirSync(NETNS_RUN_DIR, { recursive: true, mode: 0o755 });
   } catch (err) {
-    throw fsError(err, `create ${NETNS_RUN_DIR}`);
+    throw fromNodeError(err, 'mkdir', { context: `create ${NETNS_RUN_DIR}` });
   }
   try {
     mount('', NETNS_RUN_DIR, 'none', Mount.MS_SHARED | Mount.MS_REC);
@@ -227,7 +220,7 @@ export function createNetns(name?: string): Netns {
   try {
     closeSync(openSync(path, fsConstants.O_RDONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0));
   } catch (err) {
-    throw fsError(err, context, (err as NodeJS.ErrnoException).code === 'EEXIST' ? `${path} already exists` : undefined);
+    throw fromNodeError(err, 'open', { context, hint: (err as NodeJS.ErrnoException).code === 'EEXIST' ? `${path} already exists` : undefined });
   }
   let mounted = false;
   try {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { BpfError, InvalidArgumentError } from '@bpfkit/errors';
+import { BpfError, fromNodeError, InvalidArgumentError } from '@bpfkit/errors';
 import { isTracepointIdentifier } from './names.js';
 import { tracefsFile, tracefsPath } from './path.js';
-import { toSyscallError } from './syscall-error.js';
 
 export interface EventIDOptions {
   /** The tracefs directory; default tracefsPath(). */
@@ -31,7 +30,7 @@ export function eventID(group: string, name: string, options: EventIDOptions = {
   try {
     return readEventID(root, group, name);
   } catch (err) {
-    throw toSyscallError(err, `read(${tracefsFile(root, 'events', group, name, 'id')})`, {
+    throw fromNodeError(err, `read(${tracefsFile(root, 'events', group, name, 'id')})`, {
       context: `reading trace event ID of ${group}/${name}`,
       ...((err as { code?: string }).code === 'ENOENT' ? { hint: 'no such trace event' } : {}),
     });

@@ -1,8 +1,7 @@
 import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
-import { SyscallError } from '@bpfkit/errors';
+import { fromNodeError, nodeErrno, SyscallError } from '@bpfkit/errors';
 import { describeEntry, findNewEntry, readErrorLog } from './error-log.js';
 import { tracefsFile } from './path.js';
-import { errnoOf, toSyscallError } from './syscall-error.js';
 
 export type ProbeType = 'kprobe' | 'uprobe';
 
@@ -39,7 +38,7 @@ export function appendCommand(root: string, type: ProbeType, command: string, op
   try {
     fd = openSync(file, constants.O_WRONLY | constants.O_APPEND);
   } catch (err) {
-    throw toSyscallError(err, `open(${file})`, { context: options.context });
+    throw fromNodeError(err, `open(${file})`, { context: options.context });
   }
   try {
     const data = Buffer.from(command, 'utf8');
@@ -51,7 +50,7 @@ export function appendCommand(root: string, type: ProbeType, command: string, op
       });
     }
   } catch (err) {
-    const errno = errnoOf(err);
+    const errno = nodeErrno(err);
     if (errno === undefined || err instanceof SyscallError) throw err;
     const entry = findNewEntry(before, readErrorLog(errorLog), command);
     const hint = entry ? describeEntry(entry) : options.hints?.[(err as { code?: string }).code ?? ''];

@@ -1,9 +1,8 @@
-import { BpfError, Errno, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { BpfError, Errno, fromNodeError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import { appendCommand, type ProbeType, removeEvent } from './events-file.js';
 import { readEventID } from './event-id.js';
 import { tracefsFile } from './path.js';
 import { removeStaleEventsOnce } from './stale.js';
-import { toSyscallError } from './syscall-error.js';
 
 interface Held {
   root: string;
@@ -113,9 +112,9 @@ export function newEvent(args: NewEventArgs): ProbeEvent {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EINVAL') {
-      throw toSyscallError(err, `read(${idPath})`, { context: `trace event ${group}/${name}`, hint: 'unknown symbol?' });
+      throw fromNodeError(err, `read(${idPath})`, { context: `trace event ${group}/${name}`, hint: 'unknown symbol?' });
     }
-    if (code !== 'ENOENT') throw toSyscallError(err, `read(${idPath})`, { context: `checking trace event ${group}/${name}` });
+    if (code !== 'ENOENT') throw fromNodeError(err, `read(${idPath})`, { context: `checking trace event ${group}/${name}` });
   }
   if (exists) {
     throw new SyscallError(`read(${idPath})`, Errno.EEXIST!, { context: `trace event ${group}/${name}: file already exists` });
@@ -156,7 +155,7 @@ export function newEvent(args: NewEventArgs): ProbeEvent {
     } catch {
       // The event may not exist at all; the ID error below is what the caller needs.
     }
-    const wrapped = toSyscallError(err, `read(${idPath})`, { context: 'get trace event id' });
+    const wrapped = fromNodeError(err, `read(${idPath})`, { context: 'get trace event id' });
     throw wrapped === err ? new BpfError(`get trace event id: ${(err as Error).message}`, { cause: err }) : wrapped;
   }
   return new ProbeEvent(root, type, group, name, id);

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { SyscallError } from '@bpfkit/errors';
+import { fromNodeError, SyscallError } from '@bpfkit/errors';
 import { eventsFilePath, hasEventsFile, type ProbeType, removeEvent } from './events-file.js';
 import { DEFAULT_PREFIX, OwnerChecker, type OwnerState, parseGroupOwner, type ProcessOwner } from './owner.js';
 import { tracefsPath } from './path.js';
-import { toSyscallError } from './syscall-error.js';
 
 /** A probe event listed in kprobe_events or uprobe_events. */
 export interface ListedEvent {
@@ -34,7 +33,7 @@ function listEventsOf(root: string, type: ProbeType): ListedEvent[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw toSyscallError(err, `read(${file})`, { context: `listing ${type} events` });
+    throw fromNodeError(err, `read(${file})`, { context: `listing ${type} events` });
   }
   const events: ListedEvent[] = [];
   for (const line of text.split('\n')) {
