@@ -50,6 +50,13 @@ measure('open + iterate all symbols (name + value of each)', 10.9, () =>
     for (const s of elf.dynamicSymbols()) sink += s.name.length + Number(s.value & 1n);
   }),
 );
+measure('open + forEachSymbol (name + value of each)', 10.9, () =>
+  withElf((elf) =>
+    elf.forEachSymbol((s) => {
+      sink += s.name.length + (s.value & 1);
+    }),
+  ),
+);
 withElf((elf) => {
   const names = elf.dynamicSymbols().filter((s) => s.type === 2 && s.defined).slice(0, 1000).map((s) => s.name);
   measure('1000 lookups on one open file (name index)', undefined, () => {

@@ -36,11 +36,28 @@ function structuralRanges(bytes: Buffer): [number, number][] {
 
 type Op = (elf: ElfFile) => unknown;
 
+/** The cursor walk, capped per table, with every field and a copy read. */
+function walkCursor(e: ElfFile): unknown[] {
+  const out: unknown[] = [];
+  for (const table of ['symtab', 'dynsym'] as const) {
+    let n = 0;
+    e.forEachSymbol(
+      (s) => {
+        out.push([s.name, s.value, s.valueBig, s.size, s.sizeBig, s.type, s.binding, s.visibility, s.sectionIndex, s.toSymbol().offset]);
+        return ++n < 400;
+      },
+      { table },
+    );
+  }
+  return out;
+}
+
 const FULL: Op[] = [
   (e) => e.sections,
   (e) => e.programHeaders,
   (e) => e.symbols().slice(0, 400).map((s) => [s.name, s.offset, s.section, s.size]),
   (e) => e.dynamicSymbols().slice(0, 400).map((s) => [s.name, s.offset, s.version, s.section]),
+  walkCursor,
   (e) => e.symbol('main'),
   (e) => e.symbol('memcpy'),
   (e) => e.symbol('memcpy@@GLIBC_2.14'),
@@ -57,6 +74,7 @@ const LIGHT: Op[] = [
   (e) => e.sections,
   (e) => e.programHeaders,
   (e) => e.symbol('uv_run').offset,
+  walkCursor,
   (e) => e.buildId,
   (e) => e.dynamic,
   (e) => e.usdtProbes(),

@@ -17,6 +17,7 @@ import { type ElfSection, parseSections, readString, sectionBytes, sectionText }
 import { type ElfProgramHeader, loadSegmentFor, loadSegmentForOffset, parseProgramHeaders } from './segments.js';
 import { BufferSource, type ByteSource, FileSource } from './source.js';
 import { ElfSymbol, isPlaceable } from './symbol.js';
+import { type ForEachSymbolOptions, moveCursor, SymbolCursor } from './symbol-cursor.js';
 import { type SymbolContext, type SymbolEntries, SymbolTable, type SymbolTableKind } from './symbol-table.js';
 import { gnuHashLookup } from './gnu-hash.js';
 import { type UsdtProbe, parseUsdtNotes } from './usdt.js';
@@ -384,6 +385,36 @@ export class ElfFile implements Disposable {
   /** Every `.dynsym` entry except entry 0, with GNU versions. */
   dynamicSymbols(): ElfSymbol[] {
     return this.#all('dynsym');
+  }
+
+  /**
+   * Visits every `.symtab` and/or `.dynsym` entry (as `symbols()` / `dynamicSymbols()` list them,
+   * `.symtab` first for `'all'`) without allocating a symbol each: `visit` receives ONE reused
+   * `SymbolCursor`, valid only during that call (keep one with `cursor.toSymbol()`). Returning
+   * `false` from `visit` stops the walk.
+   */
+  forEachSymbol(visit: (symbol: SymbolCursor) => boolean | void, options: ForEachSymbolOptions = {}): void {
+    if (typeof visit !== 'function') throw new InvalidArgumentError('visit', 'must be a function');
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+    const choice = options.table ?? 'all';
+    if (choice !== 'all' && choice !== 'symtab' && choice !== 'dynsym') {
+      throw new InvalidArgumentError('options.table', `must be 'symtab', 'dynsym' or 'all', got ${String(choice)}`);
+    }
+    const kinds: readonly SymbolTableKind[] = choice === 'all' ? ['symtab', 'dynsym'] : [choice];
+    const cursor = new SymbolCursor();
+    try {
+      for (const kind of kinds) {
+        this.#check(`read ${kind}`);
+        const t = this.#table(kind, true);
+        if (!t) continue;
+        for (let i = 1, n = t.count; i < n; i++) {
+          moveCursor(cursor, t, i);
+          if (visit(cursor) === false) return;
+        }
+      }
+    } finally {
+      moveCursor(cursor, undefined, 0);
+    }
   }
 
   /** The DT_NEEDED libraries, DT_SONAME and run path of a dynamically linked file. */

@@ -16,6 +16,7 @@ export type { DynamicInfo } from './dynamic.js';
 export { ElfFile } from './elf-file.js';
 export type { DebugLink, SymbolAtResult } from './elf-file.js';
 export { ElfSymbol } from './symbol.js';
+export type { ForEachSymbolOptions, SymbolCursor, SymbolTableChoice } from './symbol-cursor.js';
 export { ImportedSymbolError } from './imported-symbol-error.js';
 export type { ElfNote } from './notes.js';
 export type { ElfSection } from './sections.js';
