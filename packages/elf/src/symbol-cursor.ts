@@ -23,12 +23,24 @@ export let moveCursor: (c: SymbolCursor, t: SymbolTable | undefined, i: number) 
 export class SymbolCursor {
   #t: SymbolTable | undefined;
   #i = 0;
+  // The current table's bulk view, unpacked: names are read inline, anything unusual by the table.
+  #dv: DataView | undefined;
+  #entsize = 0;
+  #le = true;
+  #names = '';
 
   /** @internal Created by ElfFile.forEachSymbol. */
   constructor() {}
 
   static {
     moveCursor = (c, t, i) => {
+      if (t !== c.#t && t !== undefined) {
+        const v = t.bulkView();
+        c.#dv = v.dv;
+        c.#entsize = v.entsize;
+        c.#le = v.le;
+        c.#names = v.names;
+      }
       c.#t = t;
       c.#i = i;
     };
@@ -52,7 +64,15 @@ export class SymbolCursor {
 
   /** The name as stored (decoded when read; `.dynsym` names carry no `@VERSION`). */
   get name(): string {
-    return this.#table().name(this.#i);
+    const t = this.#table();
+    const names = this.#names;
+    const off = this.#dv!.getUint32(this.#i * this.#entsize, this.#le);
+    if (off < names.length) {
+      const end = names.indexOf('\0', off);
+      if (end >= 0) return names.slice(off, end);
+    }
+    // Non-ASCII tables, out-of-range or unterminated names: decoded (or refused) by the table.
+    return t.name(this.#i);
   }
 
   /**

@@ -28,6 +28,14 @@ export interface SymbolEntries {
   sectionIndex(i: number): number;
 }
 
+/** `names` is empty unless every name is ASCII, so that its slices are the names. */
+export interface BulkView {
+  readonly dv: DataView;
+  readonly entsize: number;
+  readonly le: boolean;
+  readonly names: string;
+}
+
 /**
  * The raw entries of `.symtab` or `.dynsym` plus their string table, decoded on demand. Names are
  * matched as bytes so that a single lookup decodes no string but the one it returns.
@@ -138,6 +146,12 @@ export class SymbolTable implements SymbolEntries {
     if (this.#names !== undefined || tab === undefined) return;
     this.#names = tab.toString('latin1');
     this.#ascii = isAscii(tab);
+  }
+
+  /** What a cursor reads inline on a bulk walk: the entries and, for an ASCII table, its names. */
+  bulkView(): BulkView {
+    const ascii = this.#ascii && this.#names !== undefined;
+    return { dv: this.#dv, entsize: this.#entsize, le: this.#le, names: ascii ? this.#names! : '' };
   }
 
   name(i: number): string {
