@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { BpfError, errnoNumber, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { BpfError, fromNodeError, InvalidArgumentError } from '@bpfkit/errors';
 import { hex, malformed } from './malformed.js';
 
 /**
@@ -61,10 +61,8 @@ function checkRange(source: ByteSource, offset: number, length: number, what: st
 
 /** Converts a Node fs error into the SyscallError the rest of bpfkit throws. */
 export function fsError(err: unknown, syscall: string, context: string): Error {
-  const code = (err as { code?: unknown }).code;
-  const errno = typeof code === 'string' ? errnoNumber(code) : undefined;
-  if (errno === undefined) return err instanceof Error ? err : new BpfError(`${context}: ${String(err)}`);
-  return new SyscallError(syscall, errno, { context, cause: err });
+  const converted = fromNodeError(err, syscall, { context });
+  return converted instanceof Error ? converted : new BpfError(`${context}: ${String(err)}`);
 }
 
 export class BufferSource implements ByteSource {
