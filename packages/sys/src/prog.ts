@@ -60,27 +60,16 @@ export function encodeProgLoadAttr(a: ProgLoadAttr): Uint8Array {
     .u64(120, a.fdArray, 'fdArray').bytes;
 }
 
-export interface ProgLoadOptions {
-  progType: number;
+/** What `progLoad` takes: the attr's scalar fields, with buffers and strings in place of pointers. */
+export interface ProgLoadOptions
+  extends Omit<ProgLoadAttr, 'insnCnt' | 'insns' | 'license' | 'logSize' | 'logBuf' | 'funcInfo' | 'lineInfo' | 'attachFd' | 'fdArray'> {
   /** Raw bytecode, 8 bytes per instruction. */
   insns: Uint8Array;
   license: string;
-  logLevel?: number;
   /** Receives the verifier log; its length is the log size. */
   logBuf?: Uint8Array;
-  kernVersion?: number;
-  progFlags?: number;
-  progName?: string;
-  progIfindex?: number;
-  expectedAttachType?: number;
-  progBtfFd?: number;
-  funcInfoRecSize?: number;
   funcInfo?: Uint8Array;
-  funcInfoCnt?: number;
-  lineInfoRecSize?: number;
   lineInfo?: Uint8Array;
-  lineInfoCnt?: number;
-  attachBtfId?: number;
   attachBtfObjFd?: number;
   attachProgFd?: number;
   fdArray?: Int32Array;
