@@ -75,6 +75,11 @@ describe('predicates', () => {
     expect(isNotExist(new SyscallError('bpf', 22))).toBe(false);
   });
 
+  it('isNotExist matches ENODEV: a network interface that does not exist', () => {
+    expect(isNotExist(new SyscallError('bpf(BPF_LINK_CREATE)', 19, { context: 'attach XDP to eth9' }))).toBe(true);
+    expect(isNotExist(new Error('x', { cause: new SyscallError('RTM_GETLINK', 19) }))).toBe(true);
+  });
+
   it('a self-referencing cause chain terminates', () => {
     const e = new Error('loop') as Error & { cause?: unknown };
     e.cause = e;

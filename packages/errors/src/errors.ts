@@ -119,11 +119,18 @@ export function isNotSupported(err: unknown): boolean {
   );
 }
 
-/** True for "does not exist": ENOENT (Node's or ours) or SymbolNotFoundError, anywhere in the cause chain. */
+const NOT_EXIST_CODES = new Set(['ENOENT', 'ENODEV']);
+
+/**
+ * True for "does not exist": ENOENT (Node's or ours), ENODEV (no such network interface) or
+ * SymbolNotFoundError, anywhere in the cause chain.
+ */
 export function isNotExist(err: unknown): boolean {
   return chain(
     err,
-    (e) => e instanceof SymbolNotFoundError || (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT'),
+    (e) =>
+      e instanceof SymbolNotFoundError ||
+      (typeof e === 'object' && e !== null && NOT_EXIST_CODES.has((e as { code?: unknown }).code as string)),
   );
 }
 
