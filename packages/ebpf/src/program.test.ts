@@ -3,15 +3,14 @@ import { BtfBuilder, Kind, Linkage, loadKernelBTF } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { collectGarbage, expectNoFdLeak, loopback, openFds, requireRoot } from '@bpfkit/testing';
 import { asm } from './asm.js';
 import { counterProgram } from './counter.js';
 import { Map } from './map.js';
 import { loadProgram, Program } from './program.js';
 import { kernelSyscalls, type LoaderSyscalls } from './syscalls.js';
-import { collectGarbage, expectNoFdLeak, openFds } from './testing/fds.js';
 import { trampolinesPermitted } from './testing/trampolines.js';
-import { boundUdpSocket, loopback } from './testing/udp.js';
+import { boundUdpSocket } from './testing/udp.js';
 import { AttachType, MapType, ProgramType } from './types.js';
 import { VerifierError } from './verifier-error.js';
 

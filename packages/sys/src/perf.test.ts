@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { checkFdLeaks, readCounter, requireFeature, requireRoot } from '@bpfkit/testing';
 import { AttachType, LinkType, MapType, PerfEvent, PerfEventType, PerfType, ProgType } from './constants.js';
 import { haveBPFLinkPerfEvent } from './features.js';
 import { compareVersions, kernelVersion } from './probe.js';
@@ -10,7 +10,7 @@ import { linkCreate } from './link.js';
 import { mapCreate, mapLookupElem } from './map.js';
 import { encodePerfEventAttr, perfEventEnable, perfEventOpen, perfEventSetBpf } from './perf.js';
 import { progLoad } from './prog.js';
-import { counterInsns, layout, leakedSince, openFds, readCounter } from './testing/kernel.js';
+import { counterInsns, layout } from './testing/kernel.js';
 
 describe('perf_event_attr layout (inventory §3.2)', () => {
   it('type @0, size @4, config @8, sample_period @16, sample_type @24, flags @40, wakeup @48, config1 @56, config2 @64', () => {
@@ -48,13 +48,7 @@ describe('perf_event_attr layout (inventory §3.2)', () => {
 });
 
 describe('tracepoint perf events on the real kernel', () => {
-  let fdsBefore: Set<number>;
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(leakedSince(fdsBefore)).toEqual([]);
-  });
+  checkFdLeaks();
 
   const tracepointId = (name: string) => Number(readFileSync(`/sys/kernel/tracing/events/syscalls/${name}/id`, 'utf8'));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { ProgType, StatsType } from './constants.js';
 import { progInfo } from './info.js';
 import { enableStats } from './link.js';
