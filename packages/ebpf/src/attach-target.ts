@@ -1,5 +1,5 @@
 import { findKernelType, Kind } from '@bpfkit/btf';
-import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import type { FD } from '@bpfkit/sys';
 import { argumentFd } from './fd-object.js';
 import { moduleBTFObject, programBTF } from './kernel-btf.js';
@@ -25,7 +25,6 @@ export interface TargetRequest {
   attachTarget?: { readonly fd: number };
 }
 
-const EPERM = 1;
 
 /** The kernel BTF name and kind `attachTo` stands for (cilium's findProgramTargetInKernel). */
 export function kernelTargetName(type: number, attachType: number, attachTo: string): { name: string; kind: Kind } | undefined {
@@ -99,8 +98,8 @@ function kernelTarget(attachTo: string, name: string, kind: Kind, sc: LoaderSysc
     fd = moduleBTFObject(found.module, sc);
   } catch (err) {
     // cilium folds EPERM while walking BTF objects into "not found".
-    if (err instanceof SyscallError && err.errno === EPERM) {
-      throw new SymbolNotFoundError(attachTo, { path: `module ${found.module}`, detail: 'its BTF object could not be opened (EPERM)', cause: err });
+    if (err instanceof SyscallError && err.errno === Errno.EPERM) {
+      throw new SymbolNotFoundError(attachTo, { path: `module ${found.module}`, detail: 'its BTF object could not be opened (Errno.EPERM)', cause: err });
     }
     throw err;
   }

@@ -1,4 +1,4 @@
-import { errnoName, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, errnoName, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { encode, type AsmItem } from './asm.js';
 import { resolveTarget } from './attach-target.js';
@@ -8,8 +8,6 @@ import { kernelSyscalls, type LoaderSyscalls } from './syscalls.js';
 import { AttachType, ProgramType } from './types.js';
 import { VerifierError } from './verifier-error.js';
 
-const EPERM = 1;
-const ENOSPC = 28;
 /** The first verifier log buffer (cilium starts at 64 KiB as well). */
 const MIN_LOG_SIZE = 64 * 1024;
 /** The kernel caps log_size below UINT32_MAX >> 2; stop growing well before that (64 KiB x 4^5). */
@@ -161,18 +159,18 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
         return prog;
       } catch (err) {
         if (!(err instanceof SyscallError)) throw err;
-        if (err.errno === ENOSPC && size < MAX_LOG_SIZE) {
+        if (err.errno === Errno.ENOSPC && size < MAX_LOG_SIZE) {
           size *= 4;
           continue;
         }
         firstError ??= err;
         const log = logText(logBuf).trim();
         if (log) {
-          throw new VerifierError(what, err.errno, errnoName(err.errno), log, { truncated: err.errno === ENOSPC, cause: err });
+          throw new VerifierError(what, err.errno, errnoName(err.errno), log, { truncated: err.errno === Errno.ENOSPC, cause: err });
         }
         // No log to show: report the first failure (the retry only added a log buffer).
         const e = firstError;
-        const hint = e.errno === EPERM ? permissionHint(type) : undefined;
+        const hint = e.errno === Errno.EPERM ? permissionHint(type) : undefined;
         throw new SyscallError(e.syscall, e.errno, { context: what, hint, cause: e });
       }
     }

@@ -1,8 +1,7 @@
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { closeRaw, fcntl } from './libc.js';
 
 const F_DUPFD_CLOEXEC = 1030;
-const EBADF = 9;
 
 /** Called with the raw fd of every FD the garbage collector closed (a leak in tests). */
 let leakObserver: ((fd: number, label: string) => void) | undefined;
@@ -62,13 +61,13 @@ export class FD {
 
   /** A new FD owning a duplicate of this descriptor. */
   dup(): FD {
-    if (this.#fd < 0) throw new SyscallError('fcntl(F_DUPFD_CLOEXEC)', EBADF, { hint: `${this.label} is closed` });
+    if (this.#fd < 0) throw new SyscallError('fcntl(F_DUPFD_CLOEXEC)', Errno.EBADF, { hint: `${this.label} is closed` });
     return new FD(dupFd(this.#fd), this.label);
   }
 
   /** Gives up ownership without closing; returns the raw descriptor. */
   disown(): number {
-    if (this.#fd < 0) throw new SyscallError('disown', EBADF, { hint: `${this.label} is closed` });
+    if (this.#fd < 0) throw new SyscallError('disown', Errno.EBADF, { hint: `${this.label} is closed` });
     return this.disownIfOpen();
   }
 
