@@ -8,9 +8,9 @@ import { objectName, u32Option, type PinnedOptions } from './object.js';
 import { kernelSyscalls } from './syscalls.js';
 import { MapType } from './types.js';
 
-/** Flags for update(), cilium's UpdateAny/UpdateNoExist/UpdateExist/UpdateLock. */
-export const MapUpdateFlags = { Any: 0, NoExist: 1, Exist: 2, Lock: 4 } as const;
-export type MapUpdateFlags = (typeof MapUpdateFlags)[keyof typeof MapUpdateFlags];
+/** Flags for update(), cilium's UpdateAny/UpdateNoExist/UpdateExist/UpdateLock: sys's one UpdateFlags table. */
+export const MapUpdateFlags = sys.UpdateFlags;
+export type MapUpdateFlags = sys.UpdateFlags;
 
 export interface MapCreateOptions {
   type: MapType;

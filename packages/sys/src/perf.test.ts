@@ -106,3 +106,21 @@ describe('tracepoint perf events on the real kernel', () => {
     );
   });
 });
+
+describe('perf_event_attr bits by name', () => {
+  it('encodes named bits into the flags word at @40, OR-ed with a raw flags value', () => {
+    const word = (1n << 0n) | (1n << 5n) | (1n << 14n) | (2n << 15n) | (1n << 37n);
+    expect(encodePerfEventAttr({ type: 1, bits: { disabled: true, excludeKernel: true, watermark: true, preciseIp: 2, sigtrap: true } })).toEqual(
+      layout(136, [
+        [0, 4, 1],
+        [40, 8, word],
+      ]),
+    );
+    expect(encodePerfEventAttr({ type: 1, flags: 1 << 1, bits: { disabled: true } })).toEqual(encodePerfEventAttr({ type: 1, flags: 0b11 }));
+    expect(encodePerfEventAttr({ type: 1, bits: { disabled: false } })).toEqual(encodePerfEventAttr({ type: 1 }));
+  });
+
+  it('rejects a precise_ip outside 0..3', () => {
+    expect(() => encodePerfEventAttr({ type: 1, bits: { preciseIp: 4 as 3 } })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', argument: 'bits.preciseIp' }));
+  });
+});
