@@ -15,6 +15,7 @@ interface NotSupportedLike {
   feature?: string;
   minimumKernel?: string;
   missingConfig?: string;
+  refusal?: string;
 }
 
 export const strict = process.env.BPFKIT_STRICT === '1';
@@ -47,7 +48,7 @@ function atOrAbove(running: number[], minimum: number[]): boolean {
 
 /** Whether strict mode forbids skipping for this error on the running kernel. */
 export function skipForbidden(err: NotSupportedLike, kernelRelease = release(), strictMode = strict): boolean {
-  if (!strictMode || err.missingConfig) return false;
+  if (!strictMode || err.missingConfig || err.refusal) return false;
   if (!err.minimumKernel) return true;
   return atOrAbove(parseVersion(kernelRelease), parseVersion(err.minimumKernel));
 }

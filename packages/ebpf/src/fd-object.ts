@@ -1,4 +1,4 @@
-import { closedError, InvalidArgumentError } from '@bpfkit/errors';
+import { closedError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { adopt, checkForeignFd, checkObjectId, OBJECT_LABEL, openPinned, type PinnedOptions } from './object.js';
 
@@ -41,9 +41,14 @@ export abstract class FdObject {
     return this.#pinnedPath;
   }
 
+  /** What messages call the object ("program", "map", "XDP link"...). */
+  protected get label(): string {
+    return OBJECT_LABEL[this.#kind];
+  }
+
   /** The open fd for `attempted`, or the used-after-close error. */
   protected openFd(attempted: string): number {
-    if (this.#fd.closed) throw closedError(OBJECT_LABEL[this.#kind], { attempted });
+    if (this.#fd.closed) throw closedError(this.label, { argument: OBJECT_LABEL[this.#kind], attempted });
     return this.#fd.fd;
   }
 
@@ -55,19 +60,33 @@ export abstract class FdObject {
 
   /** Pin to a bpffs path; pinning again moves the pin (cilium's semantics). */
   pin(path: string): void {
-    sys.pin(this.#pinnedPath, path, this.openFd('pin'));
+    const fd = this.openFd('pin');
+    try {
+      sys.pin(this.#pinnedPath, path, fd);
+    } catch (err) {
+      throw err instanceof SyscallError ? err.withContext(`pin ${this.label} at ${path}`) : err;
+    }
     this.#pinnedPath = path;
   }
 
   /** Remove the pin made by pin() or found by loadPinned(); a missing pin is not an error. */
   unpin(): void {
-    sys.unpin(this.#pinnedPath);
+    try {
+      sys.unpin(this.#pinnedPath);
+    } catch (err) {
+      throw err instanceof SyscallError ? err.withContext(`unpin ${this.label} at ${this.#pinnedPath}`) : err;
+    }
     this.#pinnedPath = undefined;
   }
 
   /** Close the fd; idempotent. Pins stay. */
   close(): void {
     this.#fd.close();
+  }
+
+  /** close() with the kernel's part on a thread-pool thread, so the event loop keeps running. */
+  closeAsync(): Promise<void> {
+    return this.#fd.closeAsync();
   }
 
   [Symbol.dispose](): void {

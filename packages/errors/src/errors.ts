@@ -77,6 +77,11 @@ export interface NotSupportedErrorOptions {
    * `'CONFIG_KPROBES'`), as opposed to being too old for it. Strict test runs allow such skips.
    */
   missingConfig?: string;
+  /**
+   * Set when the kernel has the feature but refuses it here (e.g. `'EPERM'` from a lockdown or LSM
+   * policy), as opposed to lacking it. Strict test runs allow such skips too.
+   */
+  refusal?: string;
   /** Free-form detail appended to the message. */
   detail?: string;
   cause?: unknown;
@@ -88,17 +93,22 @@ export class NotSupportedError extends BpfError {
   readonly feature: string;
   readonly minimumKernel?: string;
   readonly missingConfig?: string;
+  readonly refusal?: string;
+  readonly detail?: string;
 
   constructor(feature: string, options: NotSupportedErrorOptions = {}) {
     const parts = [`${feature} not supported`];
-    if (options.minimumKernel) parts.push(`(requires >= v${options.minimumKernel})`);
+    if (options.minimumKernel && !options.refusal) parts.push(`(requires >= v${options.minimumKernel})`);
     if (options.missingConfig) parts.push(`(kernel built without ${options.missingConfig})`);
+    if (options.refusal) parts.push(`(refused by this kernel: ${options.refusal})`);
     if (options.detail) parts.push(`: ${options.detail}`);
     super(parts.join(' ').replace(' :', ':'), { cause: options.cause });
     this.name = 'NotSupportedError';
     this.feature = feature;
     if (options.minimumKernel !== undefined) this.minimumKernel = options.minimumKernel;
     if (options.missingConfig !== undefined) this.missingConfig = options.missingConfig;
+    if (options.refusal !== undefined) this.refusal = options.refusal;
+    if (options.detail !== undefined) this.detail = options.detail;
   }
 }
 
@@ -156,11 +166,18 @@ export function isNotSupported(err: unknown): boolean {
   );
 }
 
-/** True for "does not exist": ENOENT (Node's or ours) or SymbolNotFoundError, anywhere in the cause chain. */
+const NOT_EXIST_CODES = new Set(['ENOENT', 'ENODEV']);
+
+/**
+ * True for "does not exist": ENOENT (Node's or ours), ENODEV (no such network interface) or
+ * SymbolNotFoundError, anywhere in the cause chain.
+ */
 export function isNotExist(err: unknown): boolean {
   return chain(
     err,
-    (e) => e instanceof SymbolNotFoundError || (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT'),
+    (e) =>
+      e instanceof SymbolNotFoundError ||
+      (typeof e === 'object' && e !== null && NOT_EXIST_CODES.has((e as { code?: unknown }).code as string)),
   );
 }
 

@@ -1,1 +1,79 @@
-export {};
+export {
+  afterLink,
+  afterLinkByID,
+  afterProgram,
+  afterProgramByID,
+  Anchor,
+  beforeLink,
+  beforeLinkByID,
+  beforeProgram,
+  beforeProgramByID,
+  head,
+  replaceProgram,
+  replaceProgramByID,
+  tail,
+} from './anchor.js';
+export { attachCgroup, CgroupLink, ProgAttachCgroupLink } from './cgroup.js';
+export type { CgroupOptions } from './cgroup.js';
+export { closeAll } from './close.js';
+export type { CloseAllOptions } from './close.js';
+export { AttachKinds, feature, features } from './features.js';
+export type { AttachKind, FeatureReport } from './features.js';
+export type {
+  CgroupLinkInfo,
+  EventInfo,
+  InterfaceLinkInfo,
+  IterLinkInfo,
+  KprobeInfo,
+  KprobeMultiAddress,
+  KprobeMultiLinkInfo,
+  LinkInfo,
+  NetfilterLinkInfo,
+  NetNsLinkInfo,
+  PerfEventLinkInfo,
+  RawTracepointLinkInfo,
+  TracepointInfo,
+  TracingLinkInfo,
+  UprobeInfo,
+  UprobeMultiLinkInfo,
+  UprobeMultiOffset,
+  XDPLinkInfo,
+} from './info.js';
+export type { InterfaceRef } from './interface.js';
+export { attachIter, Iter, IterReader } from './iter.js';
+export type { IterOptions } from './iter.js';
+export { iterateLinks } from './iterator.js';
+export { KprobeMultiLink } from './kprobe-multi.js';
+export { attachRawLink, RawLink } from './link.js';
+export type { Link, LinkMechanism, RawLinkOptions, RawLinkUpdateOptions } from './link.js';
+export { NetfilterLink } from './netfilter.js';
+export { NetkitLink } from './netkit.js';
+export { attachNetNs, NetNsLink } from './netns.js';
+export type { NetNsTarget } from './netns.js';
+export { PerfEventLink } from './perf-event.js';
+export { rawAttachProgram, rawDetachProgram } from './program.js';
+export type { RawAttachProgramOptions, RawDetachProgramOptions } from './program.js';
+export type { MapRef, ProgramRef } from './program-ref.js';
+export { queryPrograms } from './query.js';
+export type { AttachedProgram, QueryOptions, QueryResult } from './query.js';
+export { RawTracepointLink } from './raw-tracepoint.js';
+export { attachSocketFilter, detachSocketFilter } from './socket-filter.js';
+export type { SocketRef } from './socket-filter.js';
+export { StructOpsLink } from './struct-ops.js';
+export type { AttachTarget } from './target.js';
+export { TCXLink } from './tcx.js';
+export { TracingLink } from './tracing.js';
+export { UprobeMultiLink } from './uprobe-multi.js';
+export { loadPinnedLink, newFromFD, newFromID, wrapRawLink } from './wrap.js';
+export type { LoadPinOptions } from './wrap.js';
+export { XDPLink } from './xdp.js';
+export { LinkType, PerfEventType } from '@bpfkit/sys';
+export {
+  BpfError,
+  InvalidArgumentError,
+  isNotExist,
+  isNotSupported,
+  NotSupportedError,
+  SymbolNotFoundError,
+  SyscallError,
+} from '@bpfkit/errors';

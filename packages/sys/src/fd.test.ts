@@ -85,6 +85,17 @@ describe('FD', () => {
     expect(isOpen(raw)).toBe(false);
   });
 
+  it('closeAsync closes on the thread pool: closed at once, gone once the promise settles', async () => {
+    const fd = new FD(openSync('/dev/null', 'r'));
+    const raw = fd.fd;
+    const done = fd.closeAsync();
+    expect(fd.fd).toBe(-1);
+    fd.close();
+    await done;
+    expect(isOpen(raw)).toBe(false);
+    await fd.closeAsync();
+  });
+
   it('a dropped FD is closed by the finalizer (the fd disappears from /proc/self/fd)', async (ctx) => {
     requireRoot(ctx);
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,5 +1,5 @@
 import { closedError, Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
-import { closeRaw, fcntl } from './libc.js';
+import { closeRaw, closeRawAsync, fcntl } from './libc.js';
 
 const F_DUPFD_CLOEXEC = 1030;
 
@@ -57,6 +57,15 @@ export class FD {
   close(): void {
     const fd = this.disownIfOpen();
     if (fd >= 0) closeRaw(fd);
+  }
+
+  /**
+   * Closes the descriptor on a thread-pool thread (see closeRawAsync). The FD reads as closed at
+   * once; calling it again, or close(), does nothing.
+   */
+  closeAsync(): Promise<void> {
+    const fd = this.disownIfOpen();
+    return fd >= 0 ? closeRawAsync(fd) : Promise.resolve();
   }
 
   /** A new FD owning a duplicate of this descriptor. */

@@ -14,6 +14,7 @@ interface Libc {
   sysPerf: (nr: number, attr: Ptr, pid: number, cpu: number, group: number, flags: number) => number;
   sys0: (nr: number) => number;
   close: (fd: number) => number;
+  closeAsync: { async: (fd: number, done: (err: unknown, ret: number) => void) => void };
   fcntl: (fd: number, cmd: number, arg: number) => number;
   ioctlInt: (fd: number, req: number, arg: number | bigint) => number;
   ioctlPtr: (fd: number, req: number, arg: Ptr) => number;
@@ -51,6 +52,7 @@ function libc(): Libc {
     sysPerf: lib.func('long syscall(long nr, void *attr, int pid, int cpu, int group_fd, unsigned long flags)'),
     sys0: lib.func('long syscall(long nr)'),
     close: lib.func('int close(int fd)'),
+    closeAsync: lib.func('int close(int fd)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, long arg)'),
     ioctlInt: lib.func('int ioctl(int fd, unsigned long request, unsigned long arg)'),
     ioctlPtr: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
@@ -103,6 +105,17 @@ export function gettid(): number {
 
 export function closeRaw(fd: number): void {
   check(libc().close(fd), 'close');
+}
+
+/**
+ * close(2) on a libuv thread-pool thread: closing a perf event or a link can wait for an RCU grace
+ * period (tens of milliseconds), which must not stall the event loop. Linux releases the
+ * descriptor whatever close returns, so the promise only rejects when the call could not be made.
+ */
+export function closeRawAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    libc().closeAsync.async(fd, (err) => (err ? reject(err) : resolve()));
+  });
 }
 
 export function fcntl(fd: number, cmd: number, arg = 0): number {

@@ -130,14 +130,16 @@ describe('linkCreate kinds and owners', () => {
     expect(linkCreateKind({ attachType: AttachType.NetkitPeer })).toBe('netkit');
     expect(linkCreateKind({ attachType: AttachType.TraceIter })).toBe('iter');
     expect(linkCreateKind({ attachType: AttachType.PerfEvent })).toBe('perfEvent');
-    expect(linkCreateKind({ attachType: AttachType.TraceKprobeSession })).toBe('kprobeMulti');
-    expect(linkCreateKind({ attachType: AttachType.TraceUprobeMulti })).toBe('uprobeMulti');
-    expect(linkCreateKind({ attachType: AttachType.Netfilter })).toBe('netfilter');
+    expect(linkCreateKind({ attachType: AttachType.TraceKprobeSession, syms: ['f'] } as never)).toBe('kprobeMulti');
+    expect(linkCreateKind({ attachType: AttachType.TraceUprobeMulti, path: '/bin/sh', offsets: [1] } as never)).toBe('uprobeMulti');
+    expect(linkCreateKind({ attachType: AttachType.Netfilter, pf: 2 } as never)).toBe('netfilter');
     expect(linkCreateKind({ attachType: AttachType.TraceFEntry, targetBtfId: 5 })).toBe('tracing');
     expect(linkCreateKind({ attachType: AttachType.CGroupInetIngress })).toBe('generic');
     expect(linkCreateKind({ attachType: AttachType.XDP })).toBe('generic');
     expect(linkCreateKind({ attachType: AttachType.TCXIngress, targetBtfId: 5 })).toBe('generic');
     expect(linkCreateKind({ kind: 'generic', attachType: AttachType.TCXIngress })).toBe('generic');
+    expect(linkCreateKind({ attachType: AttachType.TraceUprobeMulti })).toBe('generic');
+    expect(linkCreateKind({ attachType: AttachType.TraceKprobeMulti })).toBe('generic');
   });
 
   it('takes owners for fds and fails on a closed one before any syscall, naming it', () => {

@@ -143,11 +143,22 @@ export const LINK_KIND: Readonly<Partial<Record<AttachType, LinkCreateKind>>> = 
   [AttachType.TraceUprobeSession]: 'uprobeMulti',
 };
 
-/** The variant of `o`: its own kind, else its attach type's (a generic targetBtfId keeps 'generic'). */
+/** The fields a derived variant needs; without them the generic layout is used, as before. */
+const REQUIRED: Partial<Record<LinkCreateKind, (o: Record<string, unknown>) => boolean>> = {
+  kprobeMulti: (o) => o.syms !== undefined || o.addrs !== undefined,
+  uprobeMulti: (o) => o.path !== undefined && o.offsets !== undefined,
+  netfilter: (o) => o.pf !== undefined,
+};
+
+/**
+ * The variant of `o`: its own kind, else its attach type's. A generic targetBtfId, or a variant's
+ * required fields missing, keeps 'generic'.
+ */
 export function linkCreateKind(o: { kind?: LinkCreateKind; attachType: number; targetBtfId?: number }): LinkCreateKind {
   if (o.kind !== undefined) return o.kind;
   const kind = LINK_KIND[o.attachType as AttachType] ?? 'generic';
-  return o.targetBtfId !== undefined && kind !== 'tracing' ? 'generic' : kind;
+  if (o.targetBtfId !== undefined && kind !== 'tracing') return 'generic';
+  return REQUIRED[kind]?.(o as Record<string, unknown>) === false ? 'generic' : kind;
 }
 
 type Variant<K extends LinkCreateKind> = LinkCreateOptionsHeader & Extract<LinkCreateOptions, { kind?: K }>;

@@ -1,0 +1,52 @@
+import { fstatSync } from 'node:fs';
+import { fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import * as sys from '@bpfkit/sys';
+import { typedProgramFd, type ProgramRef } from './program-ref.js';
+
+/** A socket fd, or a Node `net.Socket` / `dgram.Socket` (bound or connected, so that it has an fd). */
+export type SocketRef = number | { readonly _handle?: { readonly fd?: number } | null };
+
+const SO_ATTACH_BPF = 50;
+const SO_DETACH_BPF = 27;
+
+function socketFd(socket: SocketRef, what: string): number {
+  const fd = typeof socket === 'number' ? socket : socket?._handle?.fd;
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
+    const hint = typeof socket === 'object' && socket !== null ? ': a Node socket has an fd once it is bound or connected' : '';
+    throw new InvalidArgumentError('socket', `${what}: expected a socket fd or a Node socket${hint}`);
+  }
+  let isSocket: boolean;
+  try {
+    isSocket = fstatSync(fd).isSocket();
+  } catch (err) {
+    throw fromNodeError(err, `fstat(${fd})`, { context: what });
+  }
+  if (!isSocket) throw new InvalidArgumentError('socket', `${what}: fd ${fd} is not a socket`);
+  return fd;
+}
+
+/**
+ * Attach a SocketFilter program to a socket (SO_ATTACH_BPF). There is no link: the filter lives as
+ * long as the socket, or until detachSocketFilter.
+ */
+export function attachSocketFilter(socket: SocketRef, program: ProgramRef): void {
+  const what = 'attach socket filter';
+  const progFd = typedProgramFd(program, what, { SocketFilter: sys.ProgType.SocketFilter });
+  const fd = socketFd(socket, what);
+  try {
+    sys.setsockopt(fd, sys.Sock.SOL_SOCKET, SO_ATTACH_BPF, progFd);
+  } catch (err) {
+    throw err instanceof SyscallError ? err.withContext(`${what} to fd ${fd}`) : err;
+  }
+}
+
+/** Remove the socket's BPF filter (SO_DETACH_BPF); ENOENT when it has none. */
+export function detachSocketFilter(socket: SocketRef): void {
+  const what = 'detach socket filter';
+  const fd = socketFd(socket, what);
+  try {
+    sys.setsockopt(fd, sys.Sock.SOL_SOCKET, SO_DETACH_BPF, 0);
+  } catch (err) {
+    throw err instanceof SyscallError ? err.withContext(`${what} from fd ${fd}`) : err;
+  }
+}
