@@ -435,8 +435,8 @@ export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): Be
       id: 'btf.warm',
       group: 'vmlinux BTF',
       label: 'warm lookup by name (FUNC do_sys_openat2)',
-      plan: { samples: 100, batch: 10, warmup: 10 },
-      ...us,
+      plan: { samples: 30, batch: 5, warmup: 5 },
+      ...ms,
       native: () => ({ name: 'btf.lookup', args: { fn: 'do_sys_openat2' } }),
       ts: () => {
         const spec = warm();
@@ -448,8 +448,8 @@ export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): Be
       id: 'btf.missing',
       group: 'vmlinux BTF',
       label: 'missing name (findTypeIds → [])',
-      plan: { samples: 100, batch: 10, warmup: 10 },
-      ...us,
+      plan: { samples: 30, batch: 5, warmup: 5 },
+      ...ms,
       native: () => ({ name: 'btf.missing', args: { fn: 'bpfkit_no_such_function' } }),
       ts: () => {
         const spec = warm();
@@ -509,7 +509,8 @@ export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): Be
       id: 'elf.symbol_at',
       group: 'ELF (/usr/bin/node)',
       label: 'open + symbolAt(uv_run + 4) + close (builds the address index)',
-      ...elfPlan,
+      plan: { samples: 5, batch: 1, warmup: 1 },
+      ...ms,
       native: () => ({ name: 'elf.symbol_at', args: { path: NODE, address: `0x${uvRun.toString(16)}` } }),
       ts: () => ({ attach: () => withElf((elf) => elf.symbolAt(uvRun).offset) }),
       note: 'C: one linear scan of .symtab (no index)',

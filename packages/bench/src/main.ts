@@ -3,7 +3,7 @@
 // noisy, shared machine. Prints one table; writes results/latest.{json,md}; --readme also updates
 // the Performance section of the root README. Options: --only <id prefix>[,<prefix>...].
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { allCases, tracepointName, type BenchCase } from './cases.js';
 import { BenchEnv } from './env.js';
@@ -70,7 +70,7 @@ function runCase(c: BenchCase, binary: string): CaseResult {
   return res;
 }
 
-function machine(compiler: string): Results['machine'] {
+function machine(compiler: string, loadAtStart: number): Results['machine'] {
   return {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     nproc: cpus().length,
@@ -78,6 +78,7 @@ function machine(compiler: string): Results['machine'] {
     kernel: release(),
     node: process.version,
     compiler,
+    load: [loadAtStart, loadavg()[0]!],
   };
 }
 
@@ -93,6 +94,7 @@ function updateReadme(res: Results, table: string): void {
 async function main(): Promise<void> {
   if (process.geteuid?.() !== 0) throw new Error('pnpm bench needs root (bpf(), perf_event_open, cgroups, netns)');
   const t0 = performance.now();
+  const loadAtStart = loadavg()[0]!;
   const only = option('--only')?.split(',');
   const separateUprobeMax = Number(process.env.BENCH_SEPARATE_UPROBES_MAX ?? 10);
   const native = buildNative();
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
   } finally {
     env.close();
   }
-  const res: Results = { machine: machine(native.compiler), durationS: (performance.now() - t0) / 1000, cases: results, stall };
+  const res: Results = { machine: machine(native.compiler, loadAtStart), durationS: (performance.now() - t0) / 1000, cases: results, stall };
   const table = markdownTable(res);
   console.log(`bpfkit bench: ${machineLine(res.machine)}\n`);
   console.log(table);

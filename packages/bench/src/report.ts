@@ -28,6 +28,8 @@ export interface Machine {
   kernel: string;
   node: string;
   compiler: string;
+  /** 1-minute load average at the start and at the end: how much the shared machine was doing besides. */
+  load: [number, number];
 }
 
 export interface Results {
@@ -93,5 +95,5 @@ export function markdownTable(res: Results): string {
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.date}, ${m.nproc} × ${m.cpu}, Linux ${m.kernel}, Node ${m.node}, ${m.compiler}`;
+  return `${m.date}, ${m.nproc} × ${m.cpu}, Linux ${m.kernel}, Node ${m.node}, ${m.compiler}, load average ${m.load[0].toFixed(1)} → ${m.load[1].toFixed(1)}`;
 }
