@@ -14,6 +14,7 @@ export {
   getsockopt,
   gettid,
   ioctl,
+  listen,
   mount,
   recvfrom,
   renameat2,
@@ -25,7 +26,7 @@ export {
   unlink,
   unshare,
 } from './libc.js';
-export { close, socket } from './socket.js';
+export { accept, close, socket } from './socket.js';
 export * from './prog.js';
 export * from './map.js';
 export * from './obj.js';
