@@ -1,10 +1,12 @@
+import type { Socket as DgramSocket } from 'node:dgram';
 import { fstatSync } from 'node:fs';
+import type { Socket as NetSocket } from 'node:net';
 import { fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { typedProgramFd, type ProgramRef } from './program-ref.js';
 
 /** A socket fd, or a Node `net.Socket` / `dgram.Socket` (bound or connected, so that it has an fd). */
-export type SocketRef = number | { readonly _handle?: { readonly fd?: number } | null };
+export type SocketRef = number | DgramSocket | NetSocket;
 
 const SO_ATTACH_BPF = 50;
 const SO_DETACH_BPF = 27;
