@@ -2,13 +2,15 @@ import { Readable } from 'node:stream';
 import { findKernelType } from '@bpfkit/btf';
 import { asm, AttachType, Helper, Map as BpfMap, MapType, Program, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError } from '@bpfkit/errors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachIter, Iter, IterReader } from './iter.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting } from './testing/counter.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { thrown } from './testing/thrown.js';
+import { leakChecks } from './testing/suite.js';
 
 const ITER = { type: ProgramType.Tracing, attachType: AttachType.TraceIter, attachTo: 'bpf_map' } as const;
 
@@ -64,27 +66,9 @@ async function drain(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('attachIter on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   it("a bpf_map iterator lists the IDs of the test's maps; stream() gives the same bytes; closed links cannot open", async (ctx) => {
     requireRoot(ctx);

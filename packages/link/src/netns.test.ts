@@ -2,14 +2,17 @@ import { asm, AttachType, Helper, Map as BpfMap, MapType, Program, ProgramType }
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachNetNs, NetNsLink } from './netns.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { createTestNetns, netnsOfThisProcess } from './testing/netns.js';
+import { createTestNetns } from './testing/netns.js';
+import { localPort, loopback } from './testing/sockaddr.js';
+import { thrown } from './testing/thrown.js';
+import { leakChecks } from './testing/suite.js';
 
 const { Sock } = sys;
 const PORT_A = 7001;
@@ -18,21 +21,6 @@ const SK_PASS = 1;
 /** Offset of local_port (u32, host order) in struct bpf_sk_lookup; stable since 5.9. */
 const LOCAL_PORT = 60;
 const FLOW_DISSECTOR = { type: ProgramType.FlowDissector, attachType: AttachType.FlowDissector } as const;
-
-function sockaddr(port: number): Uint8Array {
-  const sa = new Uint8Array(16);
-  const v = new DataView(sa.buffer);
-  v.setUint16(0, Sock.AF_INET, true);
-  v.setUint16(2, port, false);
-  sa.set([127, 0, 0, 1], 4);
-  return sa;
-}
-
-function localPort(fd: number): number {
-  const sa = new Uint8Array(16);
-  sys.getsockname(fd, sa);
-  return new DataView(sa.buffer).getUint16(2, false);
-}
 
 /** An sk_lookup program that hands connections to local port A to the socket at key 0 of `sockets`. */
 function steering(sockets: BpfMap): Program {
@@ -73,7 +61,7 @@ function tcp(ns: number | string, flags = 0): sys.FD {
 function connectTo(ns: string, port: number): sys.FD | SyscallError {
   const s = tcp(ns);
   try {
-    sys.connect(s.fd, sockaddr(port));
+    sys.connect(s.fd, loopback(port));
     return s;
   } catch (err) {
     s.close();
@@ -101,28 +89,9 @@ function sendRawFrames(ns: string, n: number): void {
   for (let i = 0; i < n; i++) sys.sendto(s.fd, frame, 0, ll);
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('attachNetNs on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(netnsOfThisProcess()).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   it('sk_lookup steers a TCP connect to port A onto the listener on port B; after close port A refuses', async (ctx) => {
     requireRoot(ctx);
@@ -130,7 +99,7 @@ describe('attachNetNs on the real kernel', () => {
     const ns = createTestNetns();
     try {
       using listener = tcp(ns.path, Sock.SOCK_NONBLOCK);
-      sys.bind(listener.fd, sockaddr(PORT_B));
+      sys.bind(listener.fd, loopback(PORT_B));
       sys.listen(listener.fd);
       using sockets = BpfMap.create({ type: MapType.SockMap, keySize: 4, valueSize: 8, maxEntries: 1 });
       sockets.update(0, BigInt(listener.fd));

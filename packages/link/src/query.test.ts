@@ -2,15 +2,16 @@ import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
 import { SyscallError } from '@bpfkit/errors';
 import { ifindex, withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { head, replaceProgram } from './anchor.js';
 import { attachRawLink } from './link.js';
 import { rawAttachProgram, rawDetachProgram } from './program.js';
 import { queryPrograms } from './query.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { createTestNetns, netnsOfThisProcess } from './testing/netns.js';
+import { createTestNetns } from './testing/netns.js';
+import { localPort, loopback } from './testing/sockaddr.js';
+import { leakChecks } from './testing/suite.js';
 
 const { Sock } = sys;
 /** TCX_NEXT: let the next program at the hook run too. */
@@ -22,28 +23,13 @@ function udpOnLoopback(ns: string, n: number): void {
   const udp = () => withNetns(ns, () => sys.socket(Sock.AF_INET, Sock.SOCK_DGRAM | Sock.SOCK_CLOEXEC, 0));
   using rx = udp();
   using tx = udp();
-  const to = new Uint8Array(16);
-  const v = new DataView(to.buffer);
-  v.setUint16(0, Sock.AF_INET, true);
-  to.set([127, 0, 0, 1], 4);
-  sys.bind(rx.fd, to);
-  sys.getsockname(rx.fd, to);
+  sys.bind(rx.fd, loopback());
+  const to = loopback(localPort(rx.fd));
   for (let i = 0; i < n; i++) sys.sendto(tx.fd, new Uint8Array([i]), 0, to);
 }
 
 describe('queryPrograms on TCX (lo of a fresh netns)', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(netnsOfThisProcess()).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   it('program IDs, link IDs and revision agree with links from attachRawLink and a PROG_ATTACH program; anchors place them', async (ctx) => {
     requireRoot(ctx);

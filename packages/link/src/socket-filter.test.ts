@@ -10,20 +10,13 @@ import { requireRoot } from '../../../testing/feature.js';
 import { attachSocketFilter, detachSocketFilter } from './socket-filter.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, openFds } from './testing/leaks.js';
+import { localPort, loopback } from './testing/sockaddr.js';
+import { thrown } from './testing/thrown.js';
 
 const { Sock } = sys;
 /** A socket filter returns how many bytes of the packet to keep: all of it. */
 const KEEP = { type: ProgramType.SocketFilter } as const;
 const KEEP_ALL = { returnValue: 0xffff };
-
-function loopback(port = 0): Uint8Array {
-  const sa = new Uint8Array(16);
-  const v = new DataView(sa.buffer);
-  v.setUint16(0, Sock.AF_INET, true);
-  v.setUint16(2, port, false);
-  sa.set([127, 0, 0, 1], 4);
-  return sa;
-}
 
 async function boundDgram(): Promise<Socket> {
   const s = createSocket('udp4');
@@ -48,14 +41,6 @@ async function exchange(rx: Socket, tx: Socket, n: number): Promise<void> {
   await all;
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('attachSocketFilter on the real kernel', () => {
   let fdsBefore: Map<number, string>;
@@ -127,9 +112,7 @@ describe('attachSocketFilter on the real kernel', () => {
     using rx = sys.socket(Sock.AF_INET, Sock.SOCK_DGRAM | Sock.SOCK_NONBLOCK | Sock.SOCK_CLOEXEC, 0);
     using tx = sys.socket(Sock.AF_INET, Sock.SOCK_DGRAM | Sock.SOCK_CLOEXEC, 0);
     sys.bind(rx.fd, loopback());
-    const addr = new Uint8Array(16);
-    sys.getsockname(rx.fd, addr);
-    const to = loopback(new DataView(addr.buffer).getUint16(2, false));
+    const to = loopback(localPort(rx.fd));
     const buf = new Uint8Array(64);
 
     attachSocketFilter(rx.fd, keep);
