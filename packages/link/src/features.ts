@@ -149,9 +149,14 @@ const PROBES: Record<AttachKind, Probe> = {
 
 let report: FeatureReport[] | undefined;
 
+/** The path an attach of `kind` takes here, or the probe's NotSupportedError (tests skip on it). */
+export function probeAttachKind(kind: AttachKind): FeatureReport['mechanism'] {
+  return PROBES[kind]();
+}
+
 function probeKind(kind: AttachKind): FeatureReport {
   try {
-    return { kind, supported: true, mechanism: PROBES[kind]() };
+    return { kind, supported: true, mechanism: probeAttachKind(kind) };
   } catch (err) {
     const e = err as Error & { minimumKernel?: string };
     return {

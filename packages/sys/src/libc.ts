@@ -22,6 +22,8 @@ interface Libc {
   bind: (fd: number, addr: Ptr, len: number) => number;
   connect: (fd: number, addr: Ptr, len: number) => number;
   getsockname: (fd: number, addr: Ptr, len: Uint32Array) => number;
+  listen: (fd: number, backlog: number) => number;
+  accept4: (fd: number, addr: Ptr, len: Ptr, flags: number) => number;
   sendto: (fd: number, buf: Ptr, len: number, flags: number, addr: Ptr, alen: number) => number;
   recvfrom: (fd: number, buf: Ptr, len: number, flags: number, addr: Ptr, alen: Ptr) => number;
   setsockopt: (fd: number, level: number, name: number, val: Ptr, len: number) => number;
@@ -60,6 +62,8 @@ function libc(): Libc {
     bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
     getsockname: lib.func('int getsockname(int fd, void *addr, _Inout_ uint32_t *len)'),
+    listen: lib.func('int listen(int fd, int backlog)'),
+    accept4: lib.func('int accept4(int fd, void *addr, void *len, int flags)'),
     sendto: lib.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
     recvfrom: lib.func('long recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *alen)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
@@ -145,6 +149,15 @@ export function getsockname(fd: number, sockaddr: Uint8Array): number {
   const len = new Uint32Array([sockaddr.byteLength]);
   check(libc().getsockname(fd, sockaddr, len), 'getsockname');
   return len[0]!;
+}
+
+export function listen(fd: number, backlog = 16): void {
+  check(libc().listen(fd, backlog), 'listen');
+}
+
+/** accept4(2) without the peer address; returns the new (unowned) fd. EAGAIN on a non-blocking socket with nothing pending. */
+export function acceptRaw(fd: number, flags: number): number {
+  return check(libc().accept4(fd, null, null, flags), 'accept4');
 }
 
 export function sendto(fd: number, buf: Uint8Array, flags = 0, sockaddr?: Uint8Array): number {
