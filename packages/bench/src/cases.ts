@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Kind, Spec } from '@bpfkit/btf';
+import { NotSupportedError } from '@bpfkit/errors';
 import { asm, AttachType, counterProgram, Program, ProgramType } from '@bpfkit/ebpf';
 import { ElfFile } from '@bpfkit/elf';
 import { attachCgroup, attachSocketFilter, detachSocketFilter, type Link } from '@bpfkit/link';
@@ -63,7 +64,7 @@ export function tracepointName(): { group: string; name: string; idPath: string 
       if (existsSync(idPath)) return { group, name, idPath };
     }
   }
-  throw new Error('no tracefs tracepoint found (mount -t tracefs none /sys/kernel/tracing)');
+  throw new NotSupportedError('tracefs', { detail: 'no tracepoint found (mount -t tracefs none /sys/kernel/tracing)' });
 }
 
 export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): BenchCase[] {

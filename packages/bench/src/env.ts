@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Kind, loadKernelBTF } from '@bpfkit/btf';
 import { asm, type AsmItem, AttachType, Map, MapType, Program, ProgramType } from '@bpfkit/ebpf';
 import { ElfFile } from '@bpfkit/elf';
+import { NotSupportedError } from '@bpfkit/errors';
 import { createNetns, deleteNetns, type Netns } from '@bpfkit/netlink';
 
 /** Functions in the generated uprobe target: enough for uprobe_multi with K = 1000. */
@@ -110,7 +111,7 @@ function cgroup2Root(): string {
     const sep = line.indexOf(' - ');
     if (sep >= 0 && line.slice(sep + 3).startsWith('cgroup2 ')) return line.slice(0, sep).split(' ')[4]!;
   }
-  throw new Error('no cgroup2 mount (mount -t cgroup2 none /sys/fs/cgroup)');
+  throw new NotSupportedError('cgroup v2', { detail: 'no cgroup2 mount (mount -t cgroup2 none /sys/fs/cgroup)' });
 }
 
 /** The type ID the kernel wants as attach_btf_id for a tp_btf program on `tracepoint`. */

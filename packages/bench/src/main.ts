@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { BpfError, NotSupportedError } from '@bpfkit/errors';
 import { allCases, tracepointName, type BenchCase } from './cases.js';
 import { BenchEnv } from './env.js';
 import { buildNative, runNative } from './native.js';
@@ -86,13 +87,13 @@ function updateReadme(res: Results, table: string): void {
   const text = readFileSync(README, 'utf8');
   const a = text.indexOf(START);
   const b = text.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${START} … ${END} block`);
+  if (a < 0 || b < a) throw new BpfError(`README.md has no ${START} … ${END} block`);
   const block = `${START}\nMeasured ${machineLine(res.machine)}; \`pnpm bench\` took ${res.durationS.toFixed(0)} s.\n\n${table}\n`;
   writeFileSync(README, text.slice(0, a) + block + text.slice(b));
 }
 
 async function main(): Promise<void> {
-  if (process.geteuid?.() !== 0) throw new Error('pnpm bench needs root (bpf(), perf_event_open, cgroups, netns)');
+  if (process.geteuid?.() !== 0) throw new NotSupportedError('pnpm bench without root', { detail: 'it needs bpf(), perf_event_open, cgroups and a netns' });
   const t0 = performance.now();
   const loadAtStart = loadavg()[0]!;
   const only = option('--only')?.split(',');
