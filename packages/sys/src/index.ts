@@ -11,6 +11,8 @@ export {
   connect,
   fcntl,
   getsockname,
+  getpid,
+  getsid,
   getsockopt,
   gettid,
   ioctl,
