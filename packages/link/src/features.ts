@@ -149,6 +149,11 @@ const PROBES: Record<AttachKind, Probe> = {
 
 let report: FeatureReport[] | undefined;
 
+/** The mechanism `kind` attaches with here, or the NotSupportedError that says what is missing (tests skip on it). */
+export function checkFeature(kind: AttachKind): FeatureReport['mechanism'] {
+  return PROBES[kind]();
+}
+
 function probeKind(kind: AttachKind): FeatureReport {
   try {
     return { kind, supported: true, mechanism: PROBES[kind]() };

@@ -63,6 +63,8 @@ export type { SocketRef } from './socket-filter.js';
 export { StructOpsLink } from './struct-ops.js';
 export type { AttachTarget } from './target.js';
 export { TCXLink } from './tcx.js';
+export { tracepoint } from './tracepoint.js';
+export type { TracepointOptions } from './tracepoint.js';
 export { TracingLink } from './tracing.js';
 export { UprobeMultiLink } from './uprobe-multi.js';
 export { loadPinnedLink, newFromFD, newFromID, wrapRawLink } from './wrap.js';

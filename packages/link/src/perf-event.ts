@@ -185,7 +185,6 @@ export class PerfEventIoctlLink implements Link {
 export type AnyPerfEventLink = PerfEventLink | PerfEventIoctlLink;
 
 export interface AttachPerfEventFdOptions {
-  program: ProgramRef;
   /** The program's fd, already checked by the caller. */
   progFd: number;
   /** The perf event; owned by the returned link, or closed (with `event`) on failure. */
