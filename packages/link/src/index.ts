@@ -43,6 +43,8 @@ export type { InterfaceRef } from './interface.js';
 export { attachIter, Iter, IterReader } from './iter.js';
 export type { IterOptions } from './iter.js';
 export { iterateLinks } from './iterator.js';
+export { kprobe, kretprobe, syscallWrapper } from './kprobe.js';
+export type { KprobeOptions } from './kprobe.js';
 export { KprobeMultiLink } from './kprobe-multi.js';
 export { attachRawLink, RawLink } from './link.js';
 export type { Link, LinkMechanism, RawLinkOptions, RawLinkUpdateOptions } from './link.js';

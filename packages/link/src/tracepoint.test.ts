@@ -8,22 +8,10 @@ import { PerfEventIoctlLink, PerfEventLink, type PerfAttach } from './perf-event
 import { tracepoint } from './tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
+import { getpids, thrown } from './testing/fire.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
 
 const TP = { type: ProgramType.TracePoint } as const;
-
-function getpids(n: number): void {
-  for (let i = 0; i < n; i++) sys.getpid();
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('tracepoint on the real kernel', () => {
   const programIds: number[] = [];

@@ -1,7 +1,7 @@
 import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError } from '@bpfkit/errors';
 import { eventID } from '@bpfkit/tracefs';
-import { checkName, cookieOption } from './cookie.js';
+import { checkName, u64Option } from './arguments.js';
 import { attachToPerfEvent, openTracepointPerfEvent, type AnyPerfEventLink, type PerfAttach } from './perf-event.js';
 import { typedProgramFd, type ProgramRef } from './program-ref.js';
 
@@ -27,7 +27,7 @@ export function tracepoint(group: string, name: string, program: ProgramRef, opt
     if (!IDENTIFIER.test(value)) throw new InvalidArgumentError(argument, `attach ${what}: ${JSON.stringify(value)} is not a tracepoint identifier`);
   }
   const progFd = typedProgramFd(program, `attach ${what}`, { TracePoint: ProgramType.TracePoint });
-  const cookie = cookieOption(opts.cookie, `attach ${what}`);
+  const cookie = u64Option(opts.cookie, `attach ${what}`);
   const perfEvent = openTracepointPerfEvent(eventID(group, name));
   return attachToPerfEvent({ progFd, perfEvent, cookie, what, perfAttach: opts.perfAttach });
 }

@@ -2,13 +2,13 @@ import { InvalidArgumentError } from '@bpfkit/errors';
 
 const U64_MAX = (1n << 64n) - 1n;
 
-/** A `cookie` option as a u64, or undefined when absent; InvalidArgumentError naming `what` otherwise. */
-export function cookieOption(value: unknown, what: string, argument = 'cookie'): bigint | undefined {
+/** A u64 option (cookie, offset, address) as a bigint, or undefined when absent; InvalidArgumentError naming `what` otherwise. */
+export function u64Option(value: unknown, what: string, argument = 'cookie'): bigint | undefined {
   if (value === undefined) return undefined;
   let n: bigint | undefined;
   if (typeof value === 'bigint') n = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
-  if (n === undefined || n < 0n || n > U64_MAX) throw new InvalidArgumentError(argument, `${what}: ${String(value)} is not a u64 cookie`);
+  if (n === undefined || n < 0n || n > U64_MAX) throw new InvalidArgumentError(argument, `${what}: ${argument} ${String(value)} is not an unsigned 64-bit integer`);
   return n;
 }
 
