@@ -40,3 +40,26 @@ export function cookieRecorder(map: BpfMap, load: Omit<ProgramLoadOptions, 'inst
     ],
   });
 }
+
+/** A program that counts its runs in `map` at the key bpf_get_attach_cookie() gives. */
+export function cookieCounter(map: BpfMap, load: Omit<ProgramLoadOptions, 'instructions' | 'license'>, returnValue = 0): Program {
+  return Program.load({
+    ...load,
+    license: 'GPL',
+    name: load.name ?? 'bpfkit_ckcount',
+    instructions: [
+      asm.call(Helper.GetAttachCookie),
+      asm.storeMem('r10', -4, 'r0', 4),
+      asm.mov64('r2', 'r10'),
+      asm.add64('r2', -4),
+      asm.ldMapFd('r1', map),
+      asm.call(Helper.MapLookupElem),
+      asm.jeq('r0', 0, 'out'),
+      asm.mov64('r1', 1),
+      asm.atomicAdd('r0', 0, 'r1', 8),
+      asm.label('out'),
+      asm.mov64('r0', returnValue),
+      asm.exit(),
+    ],
+  });
+}
