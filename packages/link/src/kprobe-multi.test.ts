@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
 import { InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
+import { tracefsPath } from '@bpfkit/tracefs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { checkFeature } from './features.js';
@@ -19,7 +21,18 @@ function getppids(n: number): void {
   for (let i = 0; i < n; i++) void process.ppid;
 }
 
-const SYSCALLS = () => [syscallWrapper('getpid'), syscallWrapper('getppid')];
+/**
+ * The entry function of syscall `name` that ftrace can hook: the arch wrapper (`__x64_sys_getpid`)
+ * where it is listed, else the body (`__do_sys_getpid`; Debian's 6.12 does not list the wrappers).
+ */
+function syscallFunction(name: string): string {
+  const listed = new Set(readFileSync(`${tracefsPath()}/available_filter_functions`, 'latin1').split('\n').map((l) => l.split(/[\s[]/)[0]));
+  const found = [syscallWrapper(name), `__do_sys_${name}`].find((s) => listed.has(s));
+  if (!found) throw new Error(`no ftrace-able entry function of ${name}`);
+  return found;
+}
+
+const SYSCALLS = () => [syscallFunction('getpid'), syscallFunction('getppid')];
 
 describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
   const programIds: number[] = [];
@@ -84,7 +97,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
     using prog = track(cookieCounter(map, MULTI));
     let addresses: bigint[];
     {
-      using bySymbol = kprobeMulti(prog, { symbols: [syscallWrapper('getpid')] });
+      using bySymbol = kprobeMulti(prog, { symbols: [syscallFunction('getpid')] });
       addresses = bySymbol.info().kprobeMulti!.addresses().map((a) => a.address);
     }
     if (addresses.every((a) => a === 0n)) return ctx.skip('kernel addresses are hidden from this process (kptr_restrict)');
@@ -99,7 +112,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
     await requireFeature(ctx, () => checkFeature('kprobe_multi'));
     using map = counterMap(2);
     using prog = track(cookieCounter(map, MULTI));
-    const symbols = [syscallWrapper('getpid'), 'bpfkit_no_such_fn_a', syscallWrapper('getppid'), 'bpfkit_no_such_fn_b'];
+    const symbols = [syscallFunction('getpid'), 'bpfkit_no_such_fn_a', syscallFunction('getppid'), 'bpfkit_no_such_fn_b'];
     const err = thrown(() => kprobeMulti(prog, { symbols }));
     expect(err).toBeInstanceOf(UnattachableSymbolsError);
     expect(err).toBeInstanceOf(SymbolNotFoundError);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ProgramType, type Program } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
@@ -200,7 +201,8 @@ describe('kprobe and kretprobe on the real kernel', () => {
     const child = spawn(
       process.execPath,
       ['--input-type=module', '-e', `import { createKprobeEvent } from '@bpfkit/tracefs'; const e = createKprobeEvent({ symbol: '${TARGET}' }); console.log(e.group); setInterval(() => {}, 1000);`],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      // From this package's directory, where @bpfkit/tracefs resolves.
+      { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) },
     );
     const group = await new Promise<string>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));

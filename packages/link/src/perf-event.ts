@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fromNodeError, InvalidArgumentError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { fromNodeError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import type { ProbeEvent } from '@bpfkit/tracefs';
-import type { LinkInfo } from './info.js';
-import { createLink, RawLink, type Link, type LinkMechanism, type RawLinkInit } from './link.js';
-import type { ProgramRef } from './program-ref.js';
+import { createLink, RawLink, type LinkMechanism, type RawLinkInit } from './link.js';
+import { UnlinkedAttachment } from './unlinked.js';
 
 const EINVAL = 22;
 const ENOENT = 2;
@@ -100,32 +99,28 @@ function dupPerfEvent(perfEvent: sys.FD | undefined): sys.FD {
   return perfEvent.dup();
 }
 
-const noLinkFd = (what: string): NotSupportedError =>
-  new NotSupportedError(`${what} of a perf event attached with PERF_EVENT_IOC_SET_BPF`, {
-    minimumKernel: '5.15',
-    detail: 'kernels without perf event links give no link fd',
-  });
-
 /**
  * A program attached to a perf event with PERF_EVENT_IOC_SET_BPF (kernels before 5.15). There is no
  * link fd: `fd` is -1, and pin, info, update and detach are NotSupportedError. Closing the perf
  * event detaches the program.
  */
-export class PerfEventIoctlLink implements Link {
+export class PerfEventIoctlLink extends UnlinkedAttachment {
   readonly #held: Held;
-  readonly mechanism: LinkMechanism;
   readonly perfAttach: PerfAttach = 'perf_event+ioctl';
-  readonly isPinned = false;
 
   /** @internal */
   constructor(perfEvent: sys.FD, event?: ProbeEvent) {
+    super(mechanismOf('perf_event+ioctl', event));
     this.#held = { perfEvent, event };
-    this.mechanism = mechanismOf('perf_event+ioctl', event);
     finalizer.register(this, this.#held, this);
   }
 
-  get fd(): number {
-    return -1;
+  protected get label(): string {
+    return 'perf event attachment';
+  }
+
+  protected get why(): string {
+    return 'the program was attached with PERF_EVENT_IOC_SET_BPF (kernels before 5.15 have no perf event links)';
   }
 
   get closed(): boolean {
@@ -140,27 +135,6 @@ export class PerfEventIoctlLink implements Link {
     return dupPerfEvent(this.#held.perfEvent);
   }
 
-  update(program: ProgramRef): void {
-    if (program == null) throw new InvalidArgumentError('program', 'update perf event link: a program is required');
-    throw new NotSupportedError('updating a perf event link', { detail: 'the kernel cannot detach a program from a perf event' });
-  }
-
-  pin(_path: string): void {
-    throw noLinkFd('pinning');
-  }
-
-  unpin(): void {
-    throw noLinkFd('unpinning');
-  }
-
-  detach(): void {
-    throw noLinkFd('detaching');
-  }
-
-  info(): LinkInfo {
-    throw noLinkFd('link info');
-  }
-
   /** Closes the perf event (which detaches the program), then removes the tracefs event. */
   close(): void {
     finalizer.unregister(this);
@@ -170,10 +144,6 @@ export class PerfEventIoctlLink implements Link {
   async closeAsync(): Promise<void> {
     finalizer.unregister(this);
     await closeHeldAsync(this.#held);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 
   toString(): string {
