@@ -54,6 +54,8 @@ export { NetkitLink } from './netkit.js';
 export { attachNetNs, NetNsLink } from './netns.js';
 export type { NetNsTarget } from './netns.js';
 export { PerfEventIoctlLink, PerfEventLink } from './perf-event.js';
+export { attachPerfEvent, onlineCPUs, PerfEventGroup } from './perf-event-attach.js';
+export type { PerfEventOptions } from './perf-event-attach.js';
 export type { AnyPerfEventLink, PerfAttach } from './perf-event.js';
 export { rawAttachProgram, rawDetachProgram } from './program.js';
 export type { RawAttachProgramOptions, RawDetachProgramOptions } from './program.js';
@@ -79,7 +81,7 @@ export { UprobeMultiLink } from './uprobe-multi.js';
 export { loadPinnedLink, newFromFD, newFromID, wrapRawLink } from './wrap.js';
 export type { LoadPinOptions } from './wrap.js';
 export { XDPLink } from './xdp.js';
-export { LinkType, PerfEventType } from '@bpfkit/sys';
+export { LinkType, PerfEventType, PerfType } from '@bpfkit/sys';
 export {
   BpfError,
   InvalidArgumentError,
