@@ -9,6 +9,7 @@ const EINVAL = 22;
 const ENOENT = 2;
 const ENOTSUPP = 524;
 const EILSEQ = 84;
+const EEXIST = 17;
 
 /** How a program was attached to its perf event: a bpf_link (5.15+) or the SET_BPF ioctl. */
 export type PerfAttach = 'perf_event+bpf_link' | 'perf_event+ioctl';
@@ -178,10 +179,12 @@ export function attachToPerfEvent(opts: AttachPerfEventFdOptions): AnyPerfEventL
   try {
     if (opts.perfAttach === 'perf_event+bpf_link') sys.haveBPFLinkPerfEvent();
     if (opts.perfAttach !== 'perf_event+ioctl' && (opts.perfAttach !== undefined || havePerfLink())) {
-      const fd = createLink(
-        { kind: 'perfEvent', progFd: opts.progFd, targetFd: perfEvent.fd, attachType: sys.AttachType.PerfEvent, bpfCookie: opts.cookie },
-        `attach ${what}`,
-      );
+      let fd: sys.FD;
+      try {
+        fd = createLink({ kind: 'perfEvent', progFd: opts.progFd, targetFd: perfEvent.fd, attachType: sys.AttachType.PerfEvent, bpfCookie: opts.cookie }, `attach ${what}`);
+      } catch (err) {
+        throw err instanceof SyscallError ? withEexistHint(err, `attach ${what}`) : err;
+      }
       return new PerfEventLink(fd, {}, perfEvent, event);
     }
     if (opts.cookie !== undefined && BigInt(opts.cookie) !== 0n) {
@@ -190,7 +193,7 @@ export function attachToPerfEvent(opts: AttachPerfEventFdOptions): AnyPerfEventL
     try {
       sys.perfEventSetBpf(perfEvent.fd, opts.progFd);
     } catch (err) {
-      throw err instanceof SyscallError ? err.withContext(`attach ${what}: setting the perf event's BPF program`) : err;
+      throw err instanceof SyscallError ? withEexistHint(err, `attach ${what}: setting the perf event's BPF program`) : err;
     }
     try {
       sys.perfEventEnable(perfEvent.fd);
@@ -203,6 +206,12 @@ export function attachToPerfEvent(opts: AttachPerfEventFdOptions): AnyPerfEventL
     event?.close();
     throw err;
   }
+}
+
+/** The kernel keeps one copy of a program per event (tracepoints, probes): say so for EEXIST. */
+function withEexistHint(err: SyscallError, context: string): SyscallError {
+  if (err.errno !== EEXIST) return err;
+  return new SyscallError(err.syscall, err.errno, { context, hint: 'the program is attached to this perf event already', cause: err });
 }
 
 /** Whether BPF_LINK_CREATE(BPF_PERF_EVENT) works; an inconclusive probe selects the ioctl, as cilium does. */

@@ -1,8 +1,11 @@
+import { readdirSync } from 'node:fs';
 import { ProgramType, type Program } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
+import { tracefsPath } from '@bpfkit/tracefs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { closeAll } from './close.js';
 import { checkFeature } from './features.js';
 import { PerfEventIoctlLink, PerfEventLink, type PerfAttach } from './perf-event.js';
 import { tracepoint } from './tracepoint.js';
@@ -85,6 +88,37 @@ describe('tracepoint on the real kernel', () => {
     getpids(1);
     expect(readCounter(map)).toBe(0x1234_5678_9abcn);
     if (link.info().perfEvent?.tracepoint) expect(link.info().perfEvent!.tracepoint!.cookie).toBe(0x1234_5678_9abcn);
+  });
+
+  it('closeAll closes 100 tracepoint links off the main thread, leaving nothing behind', async (ctx) => {
+    requireRoot(ctx);
+    await requireFeature(ctx, () => checkFeature('tracepoint'));
+    const before = openFds();
+    using map = counterMap();
+    using prog = track(counting(map, TP));
+    // One program attaches to an event once (EEXIST): 100 syscall tracepoints.
+    const names = readdirSync(`${tracefsPath()}/events/syscalls`).filter((n) => n.startsWith('sys_enter_') && n !== 'sys_enter_getpid').sort();
+    expect(names.length).toBeGreaterThanOrEqual(100);
+    const links = names.slice(0, 99).concat('sys_enter_getpid').map((n) => tracepoint('syscalls', n, prog));
+    await closeAll(links);
+    expect(links.every((l) => l.closed)).toBe(true);
+    const seen = readCounter(map);
+    getpids(3);
+    expect(readCounter(map)).toBe(seen);
+    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+  });
+
+  it('a program attaches to one tracepoint once: EEXIST, with a hint', async (ctx) => {
+    requireRoot(ctx);
+    await requireFeature(ctx, () => checkFeature('tracepoint'));
+    using map = counterMap();
+    using prog = track(counting(map, TP));
+    using first = tracepoint('syscalls', 'sys_enter_getpid', prog);
+    const again = thrown(() => tracepoint('syscalls', 'sys_enter_getpid', prog));
+    expect(again).toBeInstanceOf(SyscallError);
+    expect((again as SyscallError).code).toBe('EEXIST');
+    expect((again as Error).message).toMatch(/attached to this perf event already/);
+    expect(first.closed).toBe(false);
   });
 
   it('bad input: typed errors before any syscall, a missing tracepoint is ENOENT, cookies need perf links', async (ctx) => {
