@@ -174,7 +174,8 @@ export function attachLocations(exe: Executable, program: ProgramRef, progFd: nu
   }
 }
 
-function uprobeGroup(exe: Executable, program: ProgramRef, req: MultiRequest, ret: boolean): UprobeGroupLink {
+/** @internal One uprobe per location; exported for the tests of the fallback on kernels that have uprobe_multi. */
+export function uprobeGroup(exe: Executable, program: ProgramRef, req: MultiRequest, ret: boolean): UprobeGroupLink {
   const links: UprobeLink[] = [];
   try {
     req.locations.forEach((loc, i) => {
