@@ -139,7 +139,7 @@ export class WaitingTarget {
 }
 
 /** The attach type a program for uprobe_multi (or USDT, which uses it) needs on this kernel. */
-export function multiAttachType(): number | undefined {
+export function multiAttachType(): AttachType | undefined {
   try {
     sys.haveUprobeMulti();
     return AttachType.TraceUprobeMulti;
@@ -152,7 +152,7 @@ export function multiAttachType(): number | undefined {
  * A Kprobe program that adds a value to the u64 at key 0 of `map`: `value` computes it into r7
  * with the context in r6.
  */
-export function adding(map: BpfMap, value: AsmItem[], attachType?: number): Program {
+export function adding(map: BpfMap, value: AsmItem[], attachType?: AttachType): Program {
   return Program.load({
     type: ProgramType.Kprobe,
     attachType,
