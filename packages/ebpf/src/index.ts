@@ -11,6 +11,8 @@ export type { MapCreateOptions, MapInfo } from './map.js';
 export { Program } from './program.js';
 export type { ProgramBTF, ProgramInfo, ProgramLoadOptions, TestRunOptions, TestRunResult } from './program.js';
 export { AttachType, MapType, ProgramType } from './types.js';
+export { usdtArgument } from './usdt-args.js';
+export type { UsdtArch, UsdtArgumentOptions, UsdtArgumentSpec } from './usdt-args.js';
 export { VerifierError } from './verifier-error.js';
 export {
   BpfError,

@@ -12,6 +12,8 @@ export {
   connect,
   fcntl,
   getsockname,
+  getpid,
+  getsid,
   getsockopt,
   gettid,
   ioctl,

@@ -13,6 +13,8 @@ interface Libc {
   sysPtr: (nr: number, a1: number, a2: Ptr, a3: number) => number;
   sysPerf: (nr: number, attr: Ptr, pid: number, cpu: number, group: number, flags: number) => number;
   sys0: (nr: number) => number;
+  getpid: () => number;
+  getsid: (pid: number) => number;
   close: (fd: number) => number;
   closeAsync: { async: (fd: number, done: (err: unknown, ret: number) => void) => void };
   fcntl: (fd: number, cmd: number, arg: number) => number;
@@ -53,6 +55,8 @@ function libc(): Libc {
     sysPtr: lib.func('long syscall(long nr, long a1, void *a2, unsigned long a3)'),
     sysPerf: lib.func('long syscall(long nr, void *attr, int pid, int cpu, int group_fd, unsigned long flags)'),
     sys0: lib.func('long syscall(long nr)'),
+    getpid: lib.func('int getpid()'),
+    getsid: lib.func('int getsid(int pid)'),
     close: lib.func('int close(int fd)'),
     closeAsync: lib.func('int close(int fd)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, long arg)'),
@@ -105,6 +109,16 @@ export function rawPerfEventOpen(attr: Uint8Array, pid: number, cpu: number, gro
 export function gettid(): number {
   const l = libc();
   return l.sys0(l.nr.gettid);
+}
+
+/** getpid(2), a real syscall each time (glibc caches nothing): tests use it to fire syscall hooks. */
+export function getpid(): number {
+  return libc().getpid();
+}
+
+/** getsid(2): the session ID of `pid` (0: the caller). */
+export function getsid(pid: number): number {
+  return check(libc().getsid(pid), 'getsid');
 }
 
 export function closeRaw(fd: number): void {
