@@ -5,7 +5,7 @@
 //   nativebench CASE SAMPLES BATCH WARMUP [key=value...]
 //
 // prints one line per sample: "<cycle ns> <attach ns>", both means over BATCH iterations, after
-// WARMUP untimed iterations. Set-up (program loads, sockets, setns) happens before the clock runs.
+// WARMUP untimed iterations; then "cpu <ns>", the user+system CPU time per timed iteration. Set-up (program loads, sockets, setns) happens before the clock runs.
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -524,6 +525,8 @@ int main(int argc, char **argv) {
   one(&s);
   fprintf(stdout, "cold %.1f\n", (double)(now_ns() - start));
   for (int i = 1; i < warmup; i++) one(&s);
+  struct rusage r0, r1;
+  getrusage(RUSAGE_SELF, &r0);
   for (int i = 0; i < samples; i++) {
     s.t_attach = 0;
     uint64_t t0 = now_ns();
@@ -531,5 +534,9 @@ int main(int argc, char **argv) {
     uint64_t t = now_ns() - t0;
     fprintf(stdout, "%.1f %.1f\n", (double)t / batch, (double)s.t_attach / batch);
   }
+  getrusage(RUSAGE_SELF, &r1);
+  double cpu_us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1e6 +
+                  (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+  if (samples > 0) fprintf(stdout, "cpu %.1f\n", cpu_us * 1000 / ((double)samples * batch));
   return 0;
 }

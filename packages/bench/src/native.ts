@@ -34,6 +34,7 @@ export function runNative(binary: string, c: NativeCase, plan: Plan): RoundSampl
   for (const line of out.trim().split('\n')) {
     const [a, b] = line.split(' ');
     if (a === 'cold') r.cold = Number(b);
+    else if (a === 'cpu') r.cpu = Number(b);
     else {
       r.cycle.push(Number(a));
       r.attach.push(Number(b));

@@ -29,6 +29,7 @@ export function sampleCycle<T>(cycle: Cycle<T>, plan: Plan): RoundSamples {
   };
   for (let i = 0; i < Math.max(1, plan.warmup); i++) one();
   const out: RoundSamples = { cycle: [], attach: [] };
+  const cpu0 = process.cpuUsage();
   for (let s = 0; s < plan.samples; s++) {
     let attach = 0;
     const t0 = nowNs();
@@ -37,5 +38,8 @@ export function sampleCycle<T>(cycle: Cycle<T>, plan: Plan): RoundSamples {
     out.cycle.push(t / plan.batch);
     out.attach.push(cycle.detach ? attach / plan.batch : 0);
   }
+  // Every thread of the process (GC and the thread pool included), as getrusage(RUSAGE_SELF) on the C side.
+  const cpu = process.cpuUsage(cpu0);
+  out.cpu = ((cpu.user + cpu.system) * 1000) / (plan.samples * plan.batch);
   return out;
 }

@@ -20,12 +20,16 @@ export interface SideSummary {
   samples: number;
   /** A fresh process's first iteration (set-up included), median over rounds. */
   cold?: number;
+  /** CPU time per iteration, median over rounds. */
+  cpu?: number;
 }
 
 export interface RoundSamples {
   cycle: number[];
   attach: number[];
   cold?: number;
+  /** user+system CPU time (ns) per timed iteration: what a cycle costs the CPU, grace-period waits excluded. */
+  cpu?: number;
 }
 
 export function summarize(rounds: readonly RoundSamples[]): SideSummary {
@@ -33,6 +37,7 @@ export function summarize(rounds: readonly RoundSamples[]): SideSummary {
   const all = rounds.flatMap((r) => r.cycle);
   const attach = rounds.flatMap((r) => r.attach);
   const colds = rounds.flatMap((r) => (r.cold === undefined ? [] : [r.cold]));
+  const cpus = rounds.flatMap((r) => (r.cpu === undefined ? [] : [r.cpu]));
   return {
     median: median(medians),
     p99: percentile(all, 0.99),
@@ -40,6 +45,7 @@ export function summarize(rounds: readonly RoundSamples[]): SideSummary {
     ...(attach.some((a) => a > 0) ? { attach: median(attach) } : {}),
     samples: all.length,
     ...(colds.length ? { cold: median(colds) } : {}),
+    ...(cpus.length ? { cpu: median(cpus) } : {}),
   };
 }
 
