@@ -103,7 +103,7 @@ function tracingAttach(feature: string, opts: LoadOptions & { attachType: number
 
 /** BPF_LINK_CREATE for `kind`, or NotSupportedError where the kernel has only BPF_RAW_TRACEPOINT_OPEN for it. */
 export function haveTracingLink(kind: 'fentry' | 'fexit' | 'fmod_ret' | 'tp_btf' | 'lsm'): void {
-  if (checkFeature(kind) !== 'bpf_link') {
+  if (probeAttachKind(kind) !== 'bpf_link') {
     throw new NotSupportedError(`BPF_LINK_CREATE for ${kind} programs`, { minimumKernel: kind === 'tp_btf' ? '6.10' : '5.19', detail: 'the kernel attaches them with BPF_RAW_TRACEPOINT_OPEN only' });
   }
 }
