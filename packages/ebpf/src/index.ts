@@ -6,8 +6,11 @@ export { Helper } from './helper.js';
 export { Map, MapUpdateFlags, possibleCPUs } from './map.js';
 export type { MapCreateOptions, MapInfo } from './map.js';
 export { Program } from './program.js';
+export { structOpsValue } from './struct-ops.js';
+export type { StructOpsProgramRef, StructOpsValueOptions } from './struct-ops.js';
 export type { ProgramBTF, ProgramInfo, ProgramLoadOptions, TestRunOptions, TestRunResult } from './program.js';
 export { AttachType, MapType, ProgramType } from './types.js';
+export { MapFlags } from '@bpfkit/sys';
 export { VerifierError } from './verifier-error.js';
 export {
   BpfError,
