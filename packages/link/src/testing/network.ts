@@ -1,3 +1,4 @@
+import type { Socket } from 'node:dgram';
 import { existsSync, readdirSync } from 'node:fs';
 import { links, type Topology } from '@bpfkit/netlink';
 
@@ -20,20 +21,16 @@ export function ownLeftovers(): { links: string[]; netns: string[] } {
 }
 
 /**
- * Sends `n` UDP datagrams from one end of the topology to a socket bound at the other and waits
- * until all `n` arrived, so every hook on their way has run.
+ * Sends `n` UDP datagrams from `tx` to `rx` (at `address`) and waits until all `n` arrived, so
+ * every hook on their way has run. Closes both sockets.
  */
-export async function udpAcross(topo: Topology, from: 'host' | 'peer', n: number, family: 4 | 6 = 4): Promise<void> {
-  const to = from === 'host' ? 'peer' : 'host';
-  const rx = topo.udpSocket(to, { family });
-  const tx = topo.udpSocket(from, { family });
+export async function udpBetween(tx: Socket, rx: Socket, address: string, n: number): Promise<void> {
   try {
     const all = new Promise<void>((resolve, reject) => {
       let seen = 0;
       rx.on('message', () => ++seen === n && resolve());
       rx.once('error', reject);
     });
-    const address = family === 4 ? topo[to].address : topo[to].address6!;
     for (let i = 0; i < n; i++) {
       await new Promise<void>((resolve, reject) => tx.send(`bpfkit ${i}`, rx.address().port, address, (err) => (err ? reject(err) : resolve())));
     }
@@ -42,6 +39,14 @@ export async function udpAcross(topo: Topology, from: 'host' | 'peer', n: number
     rx.close();
     tx.close();
   }
+}
+
+/** udpBetween the two ends of a topology: `from` sends to a socket bound at the other end. */
+export function udpAcross(topo: Topology, from: 'host' | 'peer', n: number, family: 4 | 6 = 4): Promise<void> {
+  const to = from === 'host' ? 'peer' : 'host';
+  const rx = topo.udpSocket(to, { family });
+  const tx = topo.udpSocket(from, { family });
+  return udpBetween(tx, rx, family === 4 ? topo[to].address : topo[to].address6!, n);
 }
 
 /** The error `fn` throws (the test fails if it returns). */
