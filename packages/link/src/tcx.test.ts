@@ -1,5 +1,5 @@
 import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
-import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
+import { isNotExist, SyscallError } from '@bpfkit/errors';
 import { Topology } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
