@@ -1,44 +1,26 @@
-import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
+import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { Topology } from '@bpfkit/netlink';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
-import { requireAttachKind } from './features.js';
+import { describe, expect, it } from 'vitest';
 import { attachNetfilter, NetfilterAttachFlags, NetfilterInetHook, NetfilterLink, NetfilterProtocolFamily } from './netfilter.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { checkNothingLeft, requireKind } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { ownLeftovers, thrown, udpAcross } from './testing/network.js';
+import { thrown, udpAcross } from './testing/network.js';
 
 const NF = { type: ProgramType.Netfilter, attachType: AttachType.Netfilter } as const;
 const NF_ACCEPT = 1;
 
-type Ctx = Parameters<typeof requireRoot>[0];
-async function requireNetfilter(ctx: Ctx): Promise<void> {
-  requireRoot(ctx);
-  await requireFeature(ctx, () => requireAttachKind('netfilter'));
-}
-
 describe('attachNetfilter on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-    expect(ownLeftovers()).toEqual({ links: [], netns: [] });
-  });
+  const track = checkNothingLeft();
 
   for (const [family, protocolFamily] of [
     [4, NetfilterProtocolFamily.IPv4],
     [6, NetfilterProtocolFamily.IPv6],
   ] as const) {
     it(`IPv${family}: LOCAL_IN in a netns counts the UDP arriving over a veth pair, info matches, and it stops after close`, async (ctx) => {
-      await requireNetfilter(ctx);
+      await requireKind(ctx, 'netfilter');
       using topo = new Topology({ ipv6: true });
       using map = counterMap();
       using prog = track(counting(map, NF, { returnValue: NF_ACCEPT }));
@@ -56,7 +38,7 @@ describe('attachNetfilter on the real kernel', () => {
   }
 
   it('IPDefrag is the kernel flag (1): it shows in info().netfilter.flags, and LOCAL_OUT counts what the netns sends', async (ctx) => {
-    await requireNetfilter(ctx);
+    await requireKind(ctx, 'netfilter');
     using topo = new Topology();
     using map = counterMap();
     using prog = track(counting(map, NF, { returnValue: NF_ACCEPT }));
@@ -70,7 +52,7 @@ describe('attachNetfilter on the real kernel', () => {
   });
 
   it('passes the conformance checks (update is not supported)', async (ctx) => {
-    await requireNetfilter(ctx);
+    await requireKind(ctx, 'netfilter');
     using topo = new Topology();
     using map = counterMap();
     using prog = track(counting(map, NF, { returnValue: NF_ACCEPT }));
@@ -82,7 +64,7 @@ describe('attachNetfilter on the real kernel', () => {
   });
 
   it('bad input: reserved priorities, unknown hooks, families and flags, the wrong program type; nothing left', async (ctx) => {
-    await requireNetfilter(ctx);
+    await requireKind(ctx, 'netfilter');
     const before = openFds();
     using map = counterMap();
     using prog = track(counting(map, NF, { returnValue: NF_ACCEPT }));

@@ -1,27 +1,20 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
+import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
-import { addAddress, createNetkit, createNetns, deleteLink, deleteNetns, literalLookup, type Netns, setUp, Topology, withNetns } from '@bpfkit/netlink';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { addAddress, createNetkit, createNetns, deleteLink, deleteNetns, ifindex, literalLookup, type Netns, setUp, Topology, withNetns } from '@bpfkit/netlink';
+import { describe, expect, it } from 'vitest';
 import { head } from './anchor.js';
-import { requireAttachKind } from './features.js';
 import { attachNetkit, NetkitLink } from './netkit.js';
 import { queryPrograms } from './query.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { checkNothingLeft, requireKind } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { ownLeftovers, testIfname, thrown, udpBetween } from './testing/network.js';
+import { testIfname, thrown, udpBetween } from './testing/network.js';
 import { orderedProgram, runOrder } from './testing/order.js';
 
 const CLS = { type: ProgramType.SchedCLS } as const;
 const NETKIT_PASS = 0;
-
-type Ctx = Parameters<typeof requireRoot>[0];
-async function requireNetkit(ctx: Ctx): Promise<void> {
-  requireRoot(ctx);
-  await requireFeature(ctx, () => requireAttachKind('netkit'));
-}
 
 let pairs = 0;
 
@@ -31,6 +24,8 @@ class NetkitPair {
   readonly peer = testIfname();
   readonly netns: Netns;
   readonly index: number;
+  /** The peer's ifindex in its namespace: what the kernel reports for NetkitPeer links. */
+  readonly peerIndex: number;
   readonly primaryAddress: string;
   readonly peerAddress: string;
 
@@ -43,10 +38,11 @@ class NetkitPair {
       this.index = createNetkit(this.primary, this.peer, { peerNetns: this.netns });
       addAddress(this.primary, `${this.primaryAddress}/30`);
       setUp(this.primary);
-      withNetns(this.netns, () => {
+      this.peerIndex = withNetns(this.netns, () => {
         addAddress(this.peer, `${this.peerAddress}/30`);
         setUp(this.peer);
         setUp('lo');
+        return ifindex(this.peer);
       });
     } catch (err) {
       this[Symbol.dispose]();
@@ -81,21 +77,10 @@ class NetkitPair {
 }
 
 describe('attachNetkit on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-    expect(ownLeftovers()).toEqual({ links: [], netns: [] });
-  });
+  const track = checkNothingLeft();
 
   it('UDP across a netkit pair is counted by a program on the primary and one on the peer, until they close', async (ctx) => {
-    await requireNetkit(ctx);
+    await requireKind(ctx, 'netkit');
     using pair = new NetkitPair();
     using map = counterMap(2);
     using onPrimary = track(counting(map, CLS, { key: 0, returnValue: NETKIT_PASS }));
@@ -104,7 +89,7 @@ describe('attachNetkit on the real kernel', () => {
     const peer = attachNetkit({ program: onPeer, interface: pair.index, attach: AttachType.NetkitPeer });
     expect(primary).toBeInstanceOf(NetkitLink);
     expect(primary.info().netkit).toEqual({ ifindex: pair.index, attachType: AttachType.NetkitPrimary });
-    expect(peer.info().netkit).toEqual({ ifindex: pair.index, attachType: AttachType.NetkitPeer });
+    expect(peer.info().netkit).toEqual({ ifindex: pair.peerIndex, attachType: AttachType.NetkitPeer });
     await pair.send('primary', 5);
     expect(readCounter(map, 0)).toBeGreaterThanOrEqual(5n);
     await pair.send('peer', 5);
@@ -118,7 +103,7 @@ describe('attachNetkit on the real kernel', () => {
   });
 
   it('head() puts the second program first (per queryPrograms and the run order); a stale expectedRevision gives ESTALE', async (ctx) => {
-    await requireNetkit(ctx);
+    await requireKind(ctx, 'netkit');
     using pair = new NetkitPair();
     using map = counterMap(3);
     using first = track(orderedProgram(map, 1));
@@ -138,7 +123,7 @@ describe('attachNetkit on the real kernel', () => {
   });
 
   it('passes the conformance checks', async (ctx) => {
-    await requireNetkit(ctx);
+    await requireKind(ctx, 'netkit');
     using pair = new NetkitPair();
     using map = counterMap();
     using prog = track(counting(map, CLS, { returnValue: NETKIT_PASS }));
@@ -152,7 +137,7 @@ describe('attachNetkit on the real kernel', () => {
   });
 
   it('bad input: not a netkit device, its peer, a wrong hook or program; nothing left', async (ctx) => {
-    await requireNetkit(ctx);
+    await requireKind(ctx, 'netkit');
     using pair = new NetkitPair();
     using topo = new Topology();
     const before = openFds();

@@ -3,14 +3,14 @@ import { MapFlags, MapType, Map as BpfMap, Program, ProgramType, structOpsValue,
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { createNetns, deleteNetns, type Netns, setUp, withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
-import { requireAttachKind } from './features.js';
+import { describe, expect, it } from 'vitest';
+import { requireRoot } from '../../../testing/feature.js';
 import { attachStructOps, StructOpsLink } from './struct-ops.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, readCounter } from './testing/counter.js';
 import { leakedFds, openFds } from './testing/leaks.js';
-import { ownLeftovers, thrown } from './testing/network.js';
+import { thrown } from './testing/network.js';
+import { checkNothingLeft, requireKind } from './testing/suite.js';
 
 const AF_INET = 2;
 const SOCK_STREAM = 1;
@@ -19,12 +19,6 @@ const IPPROTO_TCP = 6;
 const TCP_CONGESTION = 13;
 const CONG_AVOID = 0;
 const INIT = 1;
-
-type Ctx = Parameters<typeof requireRoot>[0];
-async function requireStructOps(ctx: Ctx): Promise<void> {
-  requireRoot(ctx);
-  await requireFeature(ctx, () => requireAttachKind('struct_ops'));
-}
 
 let names = 0;
 /** A congestion control name unique to this process (bpf_obj_name_cpy allows [A-Za-z0-9_.], 15 chars). */
@@ -146,18 +140,10 @@ class LoopbackNetns {
 }
 
 describe('attachStructOps on the real kernel', () => {
-  let fdsBefore: Map<number, string>;
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(leakedFds(fdsBefore)).toEqual([]);
-    expect(ownLeftovers()).toEqual({ links: [], netns: [] });
-  });
+  checkNothingLeft();
 
   it('a BPF tcp_congestion_ops: TCP over loopback in a netns selects it only while the link exists, and its callbacks count while data flows', async (ctx) => {
-    await requireStructOps(ctx);
+    await requireKind(ctx, 'struct_ops');
     using net = new LoopbackNetns();
     using counters = counterMap(3);
     const name = ccName();
@@ -186,7 +172,7 @@ describe('attachStructOps on the real kernel', () => {
   });
 
   it('update swaps in another struct_ops map of the same name: its callbacks run from then on; another name is refused', async (ctx) => {
-    await requireStructOps(ctx);
+    await requireKind(ctx, 'struct_ops');
     using net = new LoopbackNetns();
     using countersA = counterMap(3);
     using countersB = counterMap(3);
@@ -218,7 +204,7 @@ describe('attachStructOps on the real kernel', () => {
   });
 
   it('passes the conformance checks', async (ctx) => {
-    await requireStructOps(ctx);
+    await requireKind(ctx, 'struct_ops');
     using counters = counterMap(3);
     const name = ccName();
     const a = congestionControl(counters, name);

@@ -2,8 +2,7 @@ import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
 import { isNotExist, SyscallError } from '@bpfkit/errors';
 import { Topology } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
 import {
   afterLink,
   afterLinkByID,
@@ -22,9 +21,10 @@ import type { Link } from './link.js';
 import { queryPrograms } from './query.js';
 import { attachTCX, TCXLink } from './tcx.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { checkNothingLeft, requireKind } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { ownLeftovers, thrown, udpAcross } from './testing/network.js';
+import { thrown, udpAcross } from './testing/network.js';
 import { orderedProgram, runOrder } from './testing/order.js';
 
 const CLS = { type: ProgramType.SchedCLS } as const;
@@ -36,29 +36,12 @@ const HOOKS = [
   ['egress', AttachType.TCXEgress],
 ] as const;
 
-type Ctx = Parameters<typeof requireRoot>[0];
-async function requireTCX(ctx: Ctx): Promise<void> {
-  requireRoot(ctx);
-  await requireFeature(ctx, sys.haveTCX);
-}
-
 describe('attachTCX on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-    expect(ownLeftovers()).toEqual({ links: [], netns: [] });
-  });
+  const track = checkNothingLeft();
 
   for (const [name, hook] of HOOKS) {
     it(`${name}: counts UDP crossing the veth end, by index and by name, and stops after close`, async (ctx) => {
-      await requireTCX(ctx);
+      await requireKind(ctx, 'tcx');
       using topo = new Topology();
       using map = counterMap(2);
       using byIndex = track(counting(map, CLS, { key: 0, returnValue: TCX_PASS }));
@@ -95,7 +78,7 @@ describe('attachTCX on the real kernel', () => {
   ];
   for (const [name, hook] of HOOKS) {
     it(`${name}: every anchor puts the second program where it says, per queryPrograms and per the order they ran`, async (ctx) => {
-      await requireTCX(ctx);
+      await requireKind(ctx, 'tcx');
       using topo = new Topology();
       using map = counterMap(3);
       using first = track(orderedProgram(map, 1));
@@ -115,7 +98,7 @@ describe('attachTCX on the real kernel', () => {
   }
 
   it('expectedRevision from a query attaches; the same, now stale, revision gives ESTALE', async (ctx) => {
-    await requireTCX(ctx);
+    await requireKind(ctx, 'tcx');
     using topo = new Topology();
     using map = counterMap();
     using prog = track(counting(map, CLS, { returnValue: TCX_PASS }));
@@ -132,7 +115,7 @@ describe('attachTCX on the real kernel', () => {
   });
 
   it('passes the conformance checks', async (ctx) => {
-    await requireTCX(ctx);
+    await requireKind(ctx, 'tcx');
     using topo = new Topology();
     using map = counterMap();
     using prog = track(counting(map, CLS, { returnValue: TCX_PASS }));
@@ -146,7 +129,7 @@ describe('attachTCX on the real kernel', () => {
   });
 
   it('bad input: typed errors naming the interface and hook; nothing left', async (ctx) => {
-    await requireTCX(ctx);
+    await requireKind(ctx, 'tcx');
     using topo = new Topology();
     using other = new Topology();
     const before = openFds();

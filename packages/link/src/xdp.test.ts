@@ -1,31 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
+import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { Topology } from '@bpfkit/netlink';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireRoot } from '../../../testing/feature.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { checkNothingLeft } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { ownLeftovers, thrown, udpAcross } from './testing/network.js';
+import { thrown, udpAcross } from './testing/network.js';
 import { attachXDP, XDPAttachFlags, XDPLink } from './xdp.js';
 
 const XDP = { type: ProgramType.XDP, attachType: AttachType.XDP } as const;
 const XDP_PASS = 2;
 
 describe('attachXDP on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-    expect(ownLeftovers()).toEqual({ links: [], netns: [] });
-  });
+  const track = checkNothingLeft();
 
   for (const by of ['index', 'name'] as const) {
     it(`by ${by}: counts UDP arriving over a veth pair from another netns, and stops after close`, async (ctx) => {
