@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { errnoName, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
-import { asm, AttachType, Program, ProgramType, type ProgramLoadOptions } from '@bpfkit/ebpf';
+import { errnoName, isNotSupported, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { asm, AttachType, Map as BpfMap, MapType, Program, ProgramType, type ProgramLoadOptions } from '@bpfkit/ebpf';
 import { BtfBuilder, Linkage } from '@bpfkit/btf';
 import * as sys from '@bpfkit/sys';
 import type { LinkMechanism } from './link.js';
@@ -103,7 +103,7 @@ function tracingAttach(feature: string, opts: LoadOptions & { attachType: number
 
 /** BPF_LINK_CREATE for `kind`, or NotSupportedError where the kernel has only BPF_RAW_TRACEPOINT_OPEN for it. */
 export function haveTracingLink(kind: 'fentry' | 'fexit' | 'fmod_ret' | 'tp_btf' | 'lsm'): void {
-  if (checkFeature(kind) !== 'bpf_link') {
+  if (probeAttachKind(kind) !== 'bpf_link') {
     throw new NotSupportedError(`BPF_LINK_CREATE for ${kind} programs`, { minimumKernel: kind === 'tp_btf' ? '6.10' : '5.19', detail: 'the kernel attaches them with BPF_RAW_TRACEPOINT_OPEN only' });
   }
 }
@@ -112,6 +112,22 @@ export function haveTracingLink(kind: 'fentry' | 'fexit' | 'fmod_ret' | 'tp_btf'
 export const lsmLoads = loads('LSM programs', { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' }, '5.7');
 
 const trampolines = loads('BPF trampolines (fentry on bpf_fentry_test1)', { type: ProgramType.Tracing, attachType: AttachType.TraceFEntry, attachTo: 'bpf_fentry_test1' }, '5.5');
+const EINVAL = 22;
+/** struct_ops maps made for links (BPF_F_LINK, 6.4); older kernels reject the flag with EINVAL. */
+const structOpsLinks = sys.probe(
+  'struct_ops links',
+  () => {
+    try {
+      BpfMap.create({ type: MapType.StructOpsMap, structOps: 'tcp_congestion_ops', flags: sys.MapFlags.Link }).close();
+    } catch (err) {
+      if (err instanceof SymbolNotFoundError) throw new NotSupportedError('struct_ops', { detail: 'kernel BTF has no bpf_struct_ops_tcp_congestion_ops', cause: err });
+      if (err instanceof SyscallError && err.errno === EINVAL) throw new NotSupportedError('struct_ops links', { detail: 'struct_ops maps with BPF_F_LINK are refused with EINVAL', cause: err });
+      throw err;
+    }
+  },
+  '6.4',
+);
+const structOpsLoads = loads('struct_ops programs (tcp_congestion_ops)', { type: ProgramType.StructOps, attachTo: 'tcp_congestion_ops:cong_avoid' }, '5.6');
 const perfLinkOrIoctl = (): LinkMechanism => {
   try {
     sys.haveBPFLinkPerfEvent();
@@ -170,7 +186,7 @@ const PROBES: Record<AttachKind, Probe> = {
   tcx: () => (sys.haveTCX(), 'bpf_link'),
   netkit: () => (sys.haveNetkit(), 'bpf_link'),
   netfilter: () => (loads('netfilter programs', { type: ProgramType.Netfilter, attachType: AttachType.Netfilter }, '6.4')(), link()),
-  struct_ops: () => (trampolines(), link()),
+  struct_ops: () => (structOpsLinks(), structOpsLoads(), link()),
   kprobe: () => (sys.haveKprobes(), perfLinkOrIoctl()),
   kretprobe: () => (sys.haveKprobes(), perfLinkOrIoctl()),
   kprobe_multi: () => (sys.haveKprobeMulti(), 'bpf_link'),

@@ -51,8 +51,11 @@ export { kprobeMulti, KprobeMultiLink, kretprobeMulti, UnattachableSymbolsError 
 export type { KprobeMultiOptions } from './kprobe-multi.js';
 export { attachRawLink, RawLink } from './link.js';
 export type { Link, LinkMechanism, RawLinkOptions, RawLinkUpdateOptions } from './link.js';
-export { NetfilterLink } from './netfilter.js';
-export { NetkitLink } from './netkit.js';
+export { attachNetfilter, NetfilterAttachFlags, NetfilterInetHook, NetfilterLink, NetfilterProtocolFamily } from './netfilter.js';
+export type { NetfilterOptions } from './netfilter.js';
+export { attachNetkit, NetkitLink } from './netkit.js';
+export type { NetkitOptions } from './netkit.js';
+export type { MprogOptions } from './mprog.js';
 export { attachNetNs, NetNsLink } from './netns.js';
 export type { NetNsTarget } from './netns.js';
 export { PerfEventIoctlLink, PerfEventLink } from './perf-event.js';
@@ -68,9 +71,9 @@ export { attachRawTracepoint, RawTracepointFdLink, RawTracepointLink } from './r
 export type { RawTracepointOptions } from './raw-tracepoint.js';
 export { attachSocketFilter, detachSocketFilter } from './socket-filter.js';
 export type { SocketRef } from './socket-filter.js';
-export { StructOpsLink } from './struct-ops.js';
+export { attachStructOps, StructOpsLink } from './struct-ops.js';
+export type { StructOpsOptions } from './struct-ops.js';
 export type { AttachTarget } from './target.js';
-export { TCXLink } from './tcx.js';
 export { tracepoint } from './tracepoint.js';
 export type { TracepointOptions } from './tracepoint.js';
 export { attachTracing, TracingLink } from './tracing.js';
@@ -85,8 +88,11 @@ export type { UprobeMultiOptions, UprobeMultiResult } from './uprobe-multi.js';
 export type { UsdtOptions, UsdtResult } from './usdt.js';
 export { loadPinnedLink, newFromFD, newFromID, wrapRawLink } from './wrap.js';
 export type { LoadPinOptions } from './wrap.js';
-export { XDPLink } from './xdp.js';
 export { LinkType, PerfEventType, PerfType } from '@bpfkit/sys';
+export { attachTCX, TCXLink } from './tcx.js';
+export type { TCXOptions } from './tcx.js';
+export { attachXDP, XDPAttachFlags, XDPLink } from './xdp.js';
+export type { XDPMode, XDPOptions } from './xdp.js';
 export {
   BpfError,
   InvalidArgumentError,
