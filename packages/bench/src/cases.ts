@@ -56,16 +56,23 @@ function kind<K extends keyof LandingLinkApi>(name: K): { fn?: LandingLinkApi[K]
   return fn ? { fn } : { missing: `not built yet: @bpfkit/link has no ${name}() on this branch` };
 }
 
-/** A tracepoint every kernel config here has (syscall tracepoints need CONFIG_FTRACE_SYSCALLS). */
-export function tracepointName(): { group: string; name: string; idPath: string } {
+const TRACEPOINTS = [
+  ['syscalls', 'sys_enter_getpid'],
+  ['syscalls', 'sys_exit_getpid'],
+  ['sched', 'sched_process_exec'],
+  ['sched', 'sched_process_exit'],
+] as const;
+
+/** Tracepoints this kernel has (syscall tracepoints need CONFIG_FTRACE_SYSCALLS), the first first. */
+export function tracepointNames(): { group: string; name: string; idPath: string }[] {
   for (const root of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
-    for (const [group, name] of [['syscalls', 'sys_enter_getpid'], ['sched', 'sched_process_exec']] as const) {
-      const idPath = `${root}/events/${group}/${name}/id`;
-      if (existsSync(idPath)) return { group, name, idPath };
-    }
+    const found = TRACEPOINTS.map(([group, name]) => ({ group, name, idPath: `${root}/events/${group}/${name}/id` })).filter((t) => existsSync(t.idPath));
+    if (found.length) return found;
   }
   throw new NotSupportedError('tracefs', { detail: 'no tracepoint found (mount -t tracefs none /sys/kernel/tracing)' });
 }
+
+const tracepointName = (): { group: string; name: string; idPath: string } => tracepointNames()[0]!;
 
 export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): BenchCase[] {
   const us = { rounds: 5 };

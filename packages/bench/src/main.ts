@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BpfError, NotSupportedError } from '@bpfkit/errors';
-import { allCases, tracepointName, type BenchCase } from './cases.js';
+import { allCases, tracepointNames, type BenchCase } from './cases.js';
 import { BenchEnv } from './env.js';
 import { buildNative, runNative } from './native.js';
 import { machineLine, markdownTable, meets, type CaseResult, type Results } from './report.js';
@@ -115,7 +115,14 @@ async function main(): Promise<void> {
       process.stderr.write(` ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
     }
     process.stderr.write('bench: event-loop stall ...\n');
-    stall = !only || only.some((p) => 'stall'.startsWith(p)) ? await measureStall(env, tracepointName()) : { links: 0, tracepoint: '', variants: [], targetNs: 5e6, missing: 'not selected (--only)' };
+    stall = { links: 100, tracepoint: '', variants: [], targetNs: 5e6, missing: 'not selected (--only)' };
+    if (!only || only.some((p) => 'stall'.startsWith(p))) {
+      try {
+        stall = await measureStall(env, tracepointNames());
+      } catch (err) {
+        stall = { ...stall, missing: `failed: ${(err as Error).message.split('\n')[0]}` };
+      }
+    }
   } finally {
     env.close();
   }

@@ -85,7 +85,7 @@ export function markdownTable(res: Results): string {
     lines.push(`| ${row(r).join(' | ')} |`);
   }
   const s = res.stall;
-  lines.push(`| **event-loop stall, closing ${s.links} ${s.tracepoint} perf-event links** |${' |'.repeat(HEADER.length - 1)}`);
+  lines.push(`| **event-loop stall, closing ${s.links} tracepoint perf-event links (${s.tracepoint})** |${' |'.repeat(HEADER.length - 1)}`);
   if (s.missing) lines.push(`| close() loop vs closeAll() | – | ${s.missing} | | | | | ≤ ${fmt(s.targetNs)} with closeAll() | |`);
   for (const v of s.variants) {
     const isAll = v.label === 'closeAll()';
