@@ -341,6 +341,15 @@ static void setup(struct state *s) {
   } else if (!strcmp(c, "netfilter")) {
     s->prog = load_ret(K_BPF_PROG_TYPE_NETFILTER, K_BPF_NETFILTER, 1, 0);
     s->k = atoi(ARG("priority"));
+  } else if (!strcmp(c, "xdp.held")) {
+    // The same program already attached to another device (lo of a second netns): no dispatcher
+    // change, so no grace period; the cycle is the link's own cost.
+    s->prog = load_ret(BPF_PROG_TYPE_XDP, K_BPF_XDP, 2, 0);
+    enter_netns(ARG("holder"));
+    s->fd2 = link_create(s->prog, 1, K_BPF_XDP, 0, NULL, 0);
+    if (s->fd2 < 0) die("BPF_LINK_CREATE(xdp holder)");
+    enter_netns(ARG("netns"));
+    s->fd = 1;
   } else if (!strcmp(c, "xdp") || !strcmp(c, "tcx")) {
     enter_netns(ARG("netns"));
     int tcx = !strcmp(c, "tcx");
@@ -426,7 +435,7 @@ static void one(struct state *s) {
     if (l < 0) die("BPF_LINK_CREATE(netfilter)");
     s->t_attach += now_ns() - t0;
     close(l);
-  } else if (!strcmp(c, "xdp") || !strcmp(c, "tcx")) {
+  } else if (!strcmp(c, "xdp") || !strcmp(c, "tcx") || !strcmp(c, "xdp.held")) {
     int tcx = !strcmp(c, "tcx");
     int l = link_create(s->prog, s->fd, tcx ? K_BPF_TCX_INGRESS : K_BPF_XDP, 0, NULL, 0);
     if (l < 0) die("BPF_LINK_CREATE(xdp/tcx)");

@@ -6,7 +6,7 @@ import { NotSupportedError } from '@bpfkit/errors';
 import { asm, AttachType, counterProgram, Program, ProgramType } from '@bpfkit/ebpf';
 import { ElfFile } from '@bpfkit/elf';
 import { attachCgroup, attachSocketFilter, detachSocketFilter, type Link } from '@bpfkit/link';
-import { ifindex, withNetns } from '@bpfkit/netlink';
+import { withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
 import { ret, tpBtfId, type BenchEnv } from './env.js';
 import { landing, type LandingLinkApi } from './link-api.js';
@@ -272,13 +272,26 @@ export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): Be
       target: msTarget,
     },
     {
-      id: 'attach.ifindex',
+      id: 'attach.xdp.held',
       group,
-      label: "  of which: netlink ifindex('lo') (resolveInterface's round trip)",
-      plan: { samples: 200, batch: 10, warmup: 200 },
+      label: "XDP link on lo, same program already on another device (no grace period)",
+      plan: { samples: 200, batch: 1, warmup: 20 },
       ...us,
-      ts: () => ({ attach: () => ifindex('lo') }),
-      note: 'TS only: the check every XDP/TCX/netkit attach makes before its syscall',
+      native: () => ({ name: 'xdp.held', args: { netns: env.netns.path, holder: env.holderNetns('c').path } }),
+      ...(xdp.fn
+        ? {
+            ts: () => {
+              const program = env.program(ProgramType.XDP, 2, AttachType.XDP);
+              const attach = xdp.fn!;
+              const holder = withNetns(env.holderNetns('ts'), () => attach({ program, interface: 'lo' }));
+              env.defer(() => holder.close());
+              return { attach: () => attach({ program, interface: 'lo' }), detach: closeLink };
+            },
+            around: inNetns,
+          }
+        : { missing: xdp.missing }),
+      target: { maxRatio: 1.1, text: '≤ 1.10× C' },
+      note: "µs-scale: here resolveInterface's netlink round trip shows",
     },
     {
       id: 'attach.tracepoint',

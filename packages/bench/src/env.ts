@@ -20,6 +20,7 @@ export class BenchEnv {
   readonly #programs = new globalThis.Map<string, Program>();
   #cgroup?: string;
   #netns?: Netns;
+  readonly #holders = new globalThis.Map<string, Netns>();
   #uprobe?: { path: string; symbols: string[]; offsetsFile(k: number): string };
 
   constructor(dir: string) {
@@ -54,6 +55,17 @@ export class BenchEnv {
     const ns = createNetns();
     this.#cleanup.push(() => deleteNetns(ns));
     return (this.#netns = ns);
+  }
+
+  /** One more namespace per side ('c', 'ts'), whose `lo` holds that side's XDP program while the cycle attaches it in `netns`. */
+  holderNetns(side: string): Netns {
+    let ns = this.#holders.get(side);
+    if (!ns) {
+      const created = createNetns();
+      this.#cleanup.push(() => deleteNetns(created));
+      this.#holders.set(side, (ns = created));
+    }
+    return ns;
   }
 
   /**

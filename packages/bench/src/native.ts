@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BpfError } from '@bpfkit/errors';
 import type { Plan } from './sampler.js';
 import type { RoundSamples } from './stats.js';
 
@@ -25,11 +26,9 @@ export function buildNative(dir = mkdtempSync(join(tmpdir(), 'bpfkit-bench-'))):
 /** One C batch in a fresh process: the same plan as the TS side; timings are taken inside the C process. */
 export function runNative(binary: string, c: NativeCase, plan: Plan): RoundSamples {
   const args = Object.entries(c.args ?? {}).map(([k, v]) => `${k}=${v}`);
-  const out = execFileSync(binary, [c.name, String(plan.samples), String(plan.batch), String(plan.warmup), ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 1 << 24,
-  });
+  const run = spawnSync(binary, [c.name, String(plan.samples), String(plan.batch), String(plan.warmup), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (run.status !== 0) throw new BpfError(`C side of ${c.name} failed (${run.status ?? run.signal}): ${run.stderr.trim() || run.error?.message}`);
+  const out = run.stdout;
   const r: RoundSamples = { cycle: [], attach: [] };
   for (const line of out.trim().split('\n')) {
     const [a, b] = line.split(' ');
