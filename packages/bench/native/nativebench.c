@@ -2,10 +2,11 @@
 // with raw syscalls (kernel UAPI headers only, no libbpf), so that each TS figure has a C figure of
 // the same run beside it. The driver (src/native.ts) builds this file with gcc at run time.
 //
-//   nativebench CASE SAMPLES BATCH WARMUP [key=value...]
+//   nativebench CASE SAMPLES BATCH WARMUP [key=value...] [threads=N]
 //
 // prints one line per sample: "<cycle ns> <attach ns>", both means over BATCH iterations, after
-// WARMUP untimed iterations; then "cpu <ns>", the user+system CPU time per timed iteration. Set-up (program loads, sockets, setns) happens before the clock runs.
+// WARMUP untimed iterations; then "cpu <ns>", the user+system CPU time per timed iteration.
+// threads=N starts N idle threads first, to see what being multi-threaded (as node is) costs. Set-up (program loads, sockets, setns) happens before the clock runs.
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -519,6 +521,14 @@ static void one(struct state *s) {
   }
 }
 
+// Idle threads: a multi-threaded process shares its fd table, so the kernel takes the slow,
+// reference-counting path of fdget() and defers the last fput() of close(), as it does for node.
+static void *idle(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   if (argc < 5) {
     fprintf(stderr, "usage: nativebench CASE SAMPLES BATCH WARMUP [key=value...]\n");
@@ -528,6 +538,10 @@ int main(int argc, char **argv) {
   g_argv = argv;
   struct state s = {.name = argv[1], .prog = -1, .fd = -1, .map = -1};
   int samples = atoi(argv[2]), batch = atoi(argv[3]), warmup = atoi(argv[4]);
+  for (int i = atoi(ARGD("threads", "0")); i > 0; i--) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, idle, NULL) != 0) die("pthread_create");
+  }
   uint64_t start = now_ns();
   setup(&s);
   // A fresh process's first iteration, set-up included: the "cold" figure.

@@ -18,7 +18,7 @@ export interface NativeCase {
 /** Builds nativebench with gcc (kernel UAPI headers only) into a fresh temp dir; returns the binary. */
 export function buildNative(dir = mkdtempSync(join(tmpdir(), 'bpfkit-bench-'))): { binary: string; dir: string; compiler: string } {
   const binary = join(dir, 'nativebench');
-  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', binary, SOURCE], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', binary, SOURCE], { stdio: ['ignore', 'inherit', 'inherit'] });
   const compiler = execFileSync('gcc', ['-dumpfullversion'], { encoding: 'utf8' }).trim();
   return { binary, dir, compiler: `gcc ${compiler}` };
 }
