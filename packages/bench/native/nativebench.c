@@ -303,32 +303,31 @@ static void enter_netns(const char *path) {
   close(ns);
 }
 
+// An Array map of one u64 (the counter program's).
+static int array_map(void) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_type = BPF_MAP_TYPE_ARRAY;
+  a.key_size = 4;
+  a.value_size = 8;
+  a.max_entries = 1;
+  int fd = sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
+  if (fd < 0) die("BPF_MAP_CREATE");
+  return fd;
+}
+
 static void setup(struct state *s) {
   const char *c = s->name;
   if (!strcmp(c, "floor.obj_info")) {
     // A map: its info has no pointer fields, so one buffer can be reused call after call.
-    union bpf_attr a;
-    memset(&a, 0, sizeof(a));
-    a.map_type = BPF_MAP_TYPE_ARRAY;
-    a.key_size = 4;
-    a.value_size = 8;
-    a.max_entries = 1;
-    s->prog = sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
-    if (s->prog < 0) die("BPF_MAP_CREATE");
+    s->prog = array_map();
     s->cnt = atoi(ARG("infolen"));
     s->insns = calloc(1, s->cnt);
   } else if (!strcmp(c, "load")) {
     s->insns = hex_insns(ARG("insns"), &s->cnt);
     s->type = atoi(ARG("type"));
     if (atoi(ARGD("map", "0"))) {
-      union bpf_attr a;
-      memset(&a, 0, sizeof(a));
-      a.map_type = BPF_MAP_TYPE_ARRAY;
-      a.key_size = 4;
-      a.value_size = 8;
-      a.max_entries = 1;
-      s->map = sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
-      if (s->map < 0) die("BPF_MAP_CREATE");
+      s->map = array_map();
       for (unsigned i = 0; i < s->cnt; i++)
         if (s->insns[i].code == (BPF_LD | BPF_DW | BPF_IMM) && s->insns[i].src_reg == BPF_PSEUDO_MAP_FD) s->insns[i].imm = s->map;
     }

@@ -162,6 +162,20 @@ export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): Be
   const sock = sys.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
   env.defer(() => sock.close());
   const nf = kind('attachNetfilter');
+  const cgroupCase = (mechanism: 'bpf_link' | 'prog_attach', native: string, label: string): BenchCase => ({
+    id: `attach.${native}`,
+    group,
+    label,
+    plan: { samples: 300, batch: 1, warmup: 30 },
+    ...us,
+    native: () => ({ name: native, args: { cgroup: env.cgroup } }),
+    ts: () => {
+      const program = env.program(ProgramType.CGroupSKB, 1, AttachType.CGroupInetIngress);
+      const path = env.cgroup;
+      return { attach: () => attachCgroup({ path, attach: AttachType.CGroupInetIngress, program, mechanism }), detach: closeLink };
+    },
+    target: { maxRatio: 1.1, text: '≤ 1.10× C' },
+  });
   cases.push(
     {
       id: 'attach.socket_filter',
@@ -176,34 +190,8 @@ export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): Be
       },
       target: { maxRatio: 1.5, text: '≤ 1.5× C' },
     },
-    {
-      id: 'attach.cgroup.link',
-      group,
-      label: 'cgroup link (INET_INGRESS): attachCgroup + close',
-      plan: { samples: 300, batch: 1, warmup: 30 },
-      ...us,
-      native: () => ({ name: 'cgroup.link', args: { cgroup: env.cgroup } }),
-      ts: () => {
-        const program = env.program(ProgramType.CGroupSKB, 1, AttachType.CGroupInetIngress);
-        const path = env.cgroup;
-        return { attach: () => attachCgroup({ path, attach: AttachType.CGroupInetIngress, program }), detach: closeLink };
-      },
-      target: { maxRatio: 1.1, text: '≤ 1.10× C' },
-    },
-    {
-      id: 'attach.cgroup.prog_attach',
-      group,
-      label: 'cgroup BPF_PROG_ATTACH (multi): attachCgroup + close',
-      plan: { samples: 300, batch: 1, warmup: 30 },
-      ...us,
-      native: () => ({ name: 'cgroup.prog_attach', args: { cgroup: env.cgroup } }),
-      ts: () => {
-        const program = env.program(ProgramType.CGroupSKB, 1, AttachType.CGroupInetIngress);
-        const path = env.cgroup;
-        return { attach: () => attachCgroup({ path, attach: AttachType.CGroupInetIngress, program, mechanism: 'prog_attach' }), detach: closeLink };
-      },
-      target: { maxRatio: 1.1, text: '≤ 1.10× C' },
-    },
+    cgroupCase('bpf_link', 'cgroup.link', 'cgroup link (INET_INGRESS): attachCgroup + close'),
+    cgroupCase('prog_attach', 'cgroup.prog_attach', 'cgroup BPF_PROG_ATTACH (multi): attachCgroup + close'),
     {
       id: 'attach.netfilter',
       group,
