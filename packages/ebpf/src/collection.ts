@@ -7,6 +7,7 @@ import { Map } from './map.js';
 import { PinType, type MapSpec } from './map-spec.js';
 import { Program } from './program.js';
 import { ProgramType } from './types.js';
+import { VerifierError } from './verifier-error.js';
 import { encodeScalar } from './variable-spec.js';
 
 const PSEUDO_MAP_FD = 1;
@@ -239,8 +240,12 @@ function loadOne(spec: CollectionSpec, p: ProgramSpec, maps: Record<string, Map>
       ...(btf && p.funcInfo.length > 0 ? { btf: { data: btf, funcInfo: [...p.funcInfo], lineInfo: [...p.lineInfo] } } : {}),
     });
   } catch (err) {
-    if (err instanceof BpfError && !err.message.includes(p.name)) {
-      Object.defineProperty(err, 'message', { value: `program ${p.name} (section ${p.sectionName}): ${err.message}` });
+    if (err instanceof BpfError) {
+      let message = `program ${p.name} (section ${p.sectionName}): ${err.message}`;
+      // The log quotes the C line of each instruction it walked (from line info): name the last one.
+      const line = err instanceof VerifierError ? err.log.split('\n').filter((l) => l.startsWith('; ')).pop() : undefined;
+      if (line && !err.message.includes(line)) message += `\nlast C line reached: ${line.slice(2)}`;
+      Object.defineProperty(err, 'message', { value: message });
     }
     throw err;
   }
