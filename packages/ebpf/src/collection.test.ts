@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '@bpfkit/errors';
 import { loadCollection } from './collection.js';
 import { loadCollectionSpec } from './collection-spec.js';
 import { MapType, ProgramType } from './types.js';
 import { compileBpf } from './testing/clang.js';
-import { expectNoFdLeak } from './testing/fds.js';
 import { attachTracepoint } from './testing/tracepoint.js';
 
 const COUNTER = `

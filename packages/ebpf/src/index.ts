@@ -25,3 +25,6 @@ export type { CollectionOptions } from './collection.js';
 export { PinType } from './map-spec.js';
 export { sectionKind, SECTION_PATTERNS } from './elf-sections.js';
 export type { SectionKind } from './elf-sections.js';
+export { RingBuffer } from './ringbuf.js';
+export { PerfReader } from './perf-reader.js';
+export type { PerfReaderOptions, PerfRecord } from './perf-reader.js';
