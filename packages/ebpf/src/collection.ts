@@ -2,6 +2,8 @@ import type { Spec } from '@bpfkit/btf';
 import { BpfError, InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { sanitizeBTF } from './btf-fixup.js';
+import { applyCoreRelocations, type PoisonedRelocation } from './core/apply.js';
+import { POISON_HELPER } from './core/patch.js';
 import { loadCollectionSpec, type CollectionSpec, type ProgramSpec } from './collection-spec.js';
 import { Map } from './map.js';
 import { PinType, type MapSpec } from './map-spec.js';
@@ -222,9 +224,10 @@ function loadOne(spec: CollectionSpec, p: ProgramSpec, maps: Record<string, Map>
     view.setInt32(at + 4, map.fd, true);
     view.setInt32(at + 12, ref.kind === 'data' ? ref.offset : 0, true);
   }
+  let poisoned: PoisonedRelocation[] = [];
   if (p.coreRelocations.length > 0) {
     if (!spec.types) throw new InvalidArgumentError('spec', `program ${p.name} has CO-RE relocations but the object has no BTF`);
-    throw new NotSupportedError(`CO-RE relocations (program ${p.name})`);
+    poisoned = applyCoreRelocations(insns, p, spec.types, options.kernelTypes);
   }
   const attachTo = p.attachTo && needsAttachTo(p.type) ? p.attachTo : undefined;
   try {
@@ -240,6 +243,13 @@ function loadOne(spec: CollectionSpec, p: ProgramSpec, maps: Record<string, Map>
       ...(btf && p.funcInfo.length > 0 ? { btf: { data: btf, funcInfo: [...p.funcInfo], lineInfo: [...p.lineInfo] } } : {}),
     });
   } catch (err) {
+    if (err instanceof VerifierError && poisoned.length > 0 && err.log.includes(String(POISON_HELPER))) {
+      const fields = poisoned.map((r) => r.description).join(', ');
+      throw new NotSupportedError(`CO-RE: program ${p.name} (section ${p.sectionName}) needs ${fields}`, {
+        detail: 'the running kernel\'s BTF has no such type or field, and the code using it is not guarded by bpf_core_field_exists() or similar',
+        cause: err,
+      });
+    }
     if (err instanceof BpfError) {
       let message = `program ${p.name} (section ${p.sectionName}): ${err.message}`;
       // The log quotes the C line of each instruction it walked (from line info): name the last one.
