@@ -28,10 +28,3 @@ export function compileBpf(source: string, headers: Record<string, string> = {})
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-/** Compile and write the object to `dir`, for the path-taking API. */
-export function compileBpfTo(dir: string, name: string, source: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, compileBpf(source));
-  return path;
-}
