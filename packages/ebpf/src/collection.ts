@@ -141,6 +141,18 @@ function kernelBTF(spec: CollectionSpec): { fd: sys.FD; data: Uint8Array } | und
   return undefined;
 }
 
+const EPERM = 1;
+
+/** Kernels before 5.11 charge maps and programs to RLIMIT_MEMLOCK: on EPERM lift it (as libbpf does) and retry once. */
+function withMemlock<T>(create: () => T): T {
+  try {
+    return create();
+  } catch (err) {
+    if (!(err instanceof SyscallError && err.errno === EPERM) || !sys.removeMemlockLimit()) throw err;
+    return create();
+  }
+}
+
 const describe = (m: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }): string =>
   `type ${m.type}, key ${m.keySize} B, value ${m.valueSize} B, ${m.maxEntries} entries, flags 0x${m.flags.toString(16)}`;
 
@@ -180,7 +192,7 @@ function createMap(m: MapSpec, btfFd: sys.FD | undefined, source: string): Map {
   const typed = btfFd !== undefined && m.btfKeyTypeId !== undefined && m.btfValueTypeId !== undefined;
   let fd: sys.FD;
   try {
-    fd = sys.mapCreate({
+    fd = withMemlock(() => sys.mapCreate({
       mapType: m.type,
       keySize: m.keySize,
       valueSize: m.valueSize,
@@ -193,7 +205,7 @@ function createMap(m: MapSpec, btfFd: sys.FD | undefined, source: string): Map {
       btfKeyTypeId: typed ? m.btfKeyTypeId : undefined,
       btfValueTypeId: typed ? m.btfValueTypeId : undefined,
       mapExtra: m.mapExtra,
-    });
+    }));
   } catch (err) {
     throw err instanceof SyscallError ? err.withContext(`create map ${m.name} of ${source} (${describe(m)})`) : err;
   } finally {
@@ -231,7 +243,7 @@ function loadOne(spec: CollectionSpec, p: ProgramSpec, maps: Record<string, Map>
   }
   const attachTo = p.attachTo && needsAttachTo(p.type) ? p.attachTo : undefined;
   try {
-    return Program.load({
+    return withMemlock(() => Program.load({
       type: p.type as never,
       instructions: insns,
       license: p.license,
@@ -241,7 +253,7 @@ function loadOne(spec: CollectionSpec, p: ProgramSpec, maps: Record<string, Map>
       name: p.name,
       logLevel: options.logLevel,
       ...(btf && p.funcInfo.length > 0 ? { btf: { data: btf, funcInfo: [...p.funcInfo], lineInfo: [...p.lineInfo] } } : {}),
-    });
+    }));
   } catch (err) {
     if (err instanceof VerifierError && poisoned.length > 0 && err.log.includes(String(POISON_HELPER))) {
       const fields = poisoned.map((r) => r.description).join(', ');

@@ -38,3 +38,4 @@ export * from './probe.js';
 export * from './features.js';
 export { Mapping, mmap, pageSize, Prot } from './mmap.js';
 export { decodeEpollEvents, encodeEpollEvent, epollAdd, epollCreate, epollEventSize, EpollEvents, epollWait, eventfd, eventfdSignal } from './epoll.js';
+export { encodeRlimit, memlockLimit, removeMemlockLimit } from './rlimit.js';
