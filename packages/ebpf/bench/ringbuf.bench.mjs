@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as sys from '@bpfkit/sys';
-import { loadCollection, PerfReader, RingBuffer } from '../dist/index.js';
+import { loadCollection, loadCollectionSpec, PerfReader, RingBuffer } from '../dist/index.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'bpfkit-bench-'));
@@ -19,20 +19,22 @@ execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch}
 const object = readFileSync(join(dir, 'events.o'));
 rmSync(dir, { recursive: true });
 
-function attach(program, pid) {
+function attach(program) {
   const id = Number(readFileSync('/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id', 'utf8'));
-  const fd = sys.perfEventOpen({ type: sys.PerfType.Tracepoint, size: sys.PerfEvent.AttrSizeVer1, config: id, samplePeriod: 1, wakeupEvents: 1 }, pid, -1);
+  const fd = sys.perfEventOpen({ type: sys.PerfType.Tracepoint, size: sys.PerfEvent.AttrSizeVer1, config: id, samplePeriod: 1, wakeupEvents: 1 }, 0, -1);
   sys.perfEventSetBpf(fd.fd, program.fd);
   sys.perfEventEnable(fd.fd);
   return fd;
 }
 
 async function run(name, program, open, count) {
-  const coll = loadCollection(object, { programs: [program] });
-  const reader = open(coll);
   const child = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { for (let i = 0; i < ${N}; i++) process.ppid; process.exit(0); }); process.stdout.write('ready');`], { stdio: ['pipe', 'pipe', 'inherit'] });
   await once(child.stdout, 'data');
-  const tp = attach(coll.programs[program], child.pid);
+  const spec = loadCollectionSpec(object);
+  spec.variables.target_tgid.set(child.pid);
+  const coll = loadCollection(spec, { programs: [program] });
+  const reader = open(coll);
+  const tp = attach(coll.programs[program]);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const t0 = process.hrtime.bigint();

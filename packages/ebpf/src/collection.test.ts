@@ -17,11 +17,14 @@ struct {
 } by_pid SEC(".maps");
 
 const volatile __u64 increment = 1;
+// Tracepoint programs run for every task: count only the test's thread.
+const volatile __u32 target_tid = 0;
 __u64 total = 0;
 __u64 getuid_calls = 0;
 
 static __noinline int bump(void) {
   __u32 pid = bpf_get_current_pid_tgid() >> 32;
+  if ((__u32)bpf_get_current_pid_tgid() != target_tid) return 0;
   __u64 *v = bpf_map_lookup_elem(&by_pid, &pid);
   if (v) {
     __sync_fetch_and_add(v, increment);
@@ -40,6 +43,7 @@ int on_getppid(void *ctx) {
 
 SEC("tracepoint/syscalls/sys_enter_getuid")
 int on_getuid(void *ctx) {
+  if ((__u32)bpf_get_current_pid_tgid() != target_tid) return 0;
   __sync_fetch_and_add(&getuid_calls, 1);
   return bump();
 }
@@ -62,10 +66,10 @@ describe('loadCollectionSpec', () => {
     expect(p.funcInfo.map((f) => spec.types!.type(f.typeId).name)).toEqual(['on_getppid', 'bump']);
     expect(p.lineInfo.length).toBeGreaterThan(0);
     expect(spec.maps.by_pid).toMatchObject({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 1024 });
-    expect(spec.maps['.rodata']).toMatchObject({ type: MapType.Array, valueSize: 8, maxEntries: 1, freeze: true });
+    expect(spec.maps['.rodata']).toMatchObject({ type: MapType.Array, valueSize: 12, maxEntries: 1, freeze: true });
     expect(spec.maps['.bss']).toMatchObject({ type: MapType.Array, valueSize: 16, freeze: false });
     expect(spec.variables.increment).toMatchObject({ mapName: '.rodata', offset: 0, size: 8, constant: true });
-    expect(Object.keys(spec.variables).sort()).toEqual(['getuid_calls', 'increment', 'total']);
+    expect(Object.keys(spec.variables).sort()).toEqual(['getuid_calls', 'increment', 'target_tid', 'total']);
   });
 });
 
@@ -73,6 +77,7 @@ describe('loadCollection', () => {
   it('counts by pid in a BTF hash map, with a .rodata constant set before load and a shared subprogram', () => {
     const spec = loadCollectionSpec(compileBpf(COUNTER));
     spec.variables.increment!.set(7n);
+    spec.variables.target_tid!.set(process.pid); // the main thread's tid is the pid
     using coll = loadCollection(spec);
     expect(coll.maps.by_pid!.info().btfId).toBeGreaterThan(0);
     const ppid = attachTracepoint(coll.programs.on_getppid!, 'syscalls', 'sys_enter_getppid');

@@ -36,6 +36,16 @@ const BTF_TYPED = new Set<number>([
   MapType.CGroupStorage, MapType.PerCPUCGroupStorage, MapType.SkStorage, MapType.InodeStorage, MapType.TaskStorage, MapType.CgroupStorage,
 ]);
 
+/** `__uint(name, N)` members and the MapSpec field each sets. */
+const UINT_MEMBERS = new Map<string, 'type' | 'maxEntries' | 'flags' | 'numaNode' | 'keySize' | 'valueSize'>([
+  ['type', 'type'],
+  ['max_entries', 'maxEntries'],
+  ['map_flags', 'flags'],
+  ['numa_node', 'numaNode'],
+  ['key_size', 'keySize'],
+  ['value_size', 'valueSize'],
+]);
+
 /** Types whose keys and values are u32s (indexes and fds) unless the object says otherwise. */
 const FD_VALUED = new Set<number>([MapType.PerfEventArray, MapType.ProgramArray, MapType.CGroupArray, MapType.ArrayOfMaps, MapType.HashOfMaps]);
 
@@ -71,19 +81,12 @@ function mapDefinition(types: Spec, name: string, typeId: number, source: string
     return t.nelems;
   };
   for (const m of def.members) {
+    const field = UINT_MEMBERS.get(m.name);
+    if (field) {
+      spec[field] = uint(m.name, m.type);
+      continue;
+    }
     switch (m.name) {
-      case 'type':
-        spec.type = uint(m.name, m.type);
-        break;
-      case 'max_entries':
-        spec.maxEntries = uint(m.name, m.type);
-        break;
-      case 'map_flags':
-        spec.flags = uint(m.name, m.type);
-        break;
-      case 'numa_node':
-        spec.numaNode = uint(m.name, m.type);
-        break;
       case 'map_extra':
         spec.mapExtra = BigInt(uint(m.name, m.type));
         break;
@@ -93,12 +96,6 @@ function mapDefinition(types: Spec, name: string, typeId: number, source: string
         spec.pinning = pin;
         break;
       }
-      case 'key_size':
-        spec.keySize = uint(m.name, m.type);
-        break;
-      case 'value_size':
-        spec.valueSize = uint(m.name, m.type);
-        break;
       case 'key': {
         const t = pointee(m.name, m.type);
         spec.keySize = types.size(t);

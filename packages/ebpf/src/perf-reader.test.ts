@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadCollection } from './collection.js';
 import { PerfReader } from './perf-reader.js';
-import { compileBpf } from './testing/clang.js';
-import { decode, EVENTS, type Event } from './testing/events-program.js';
+import { decode, loadEvents, type Event } from './testing/events-program.js';
 import { openFds } from './testing/fds.js';
 import { getppidChild } from './testing/syscall-child.js';
 import { attachTracepoint } from './testing/tracepoint.js';
@@ -12,10 +10,10 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 describe('PerfReader', () => {
   it('reads every sample, in order per CPU, from another process', async () => {
     const N = 2000;
-    using coll = loadCollection(compileBpf(EVENTS), { programs: ['to_perf'] });
-    using reader = new PerfReader(coll.maps.perf!, { perCPUBuffer: 1 << 20 });
     const producer = await getppidChild(N);
-    using tp = attachTracepoint(coll.programs.to_perf!, 'syscalls', 'sys_enter_getppid', producer.child.pid!);
+    using coll = loadEvents('to_perf', producer.child.pid!);
+    using reader = new PerfReader(coll.maps.perf!, { perCPUBuffer: 1 << 20 });
+    using tp = attachTracepoint(coll.programs.to_perf!, 'syscalls', 'sys_enter_getppid');
     const done = producer.run();
     const got: { cpu: number; e: Event }[] = [];
     let lost = 0;
@@ -37,7 +35,7 @@ describe('PerfReader', () => {
 
   it('reports the samples a full ring lost', async () => {
     const N = 5000;
-    using coll = loadCollection(compileBpf(EVENTS), { programs: ['to_perf'] });
+    using coll = loadEvents('to_perf', process.pid);
     using reader = new PerfReader(coll.maps.perf!, { perCPUBuffer: 4096 });
     let samples = 0;
     let lost = 0;
@@ -64,7 +62,7 @@ describe('PerfReader', () => {
   });
 
   it('close() removes the rings from the map and closes everything', async () => {
-    using coll = loadCollection(compileBpf(EVENTS), { programs: ['to_perf'] });
+    using coll = loadEvents('to_perf', process.pid);
     const before = openFds();
     const reader = new PerfReader(coll.maps.perf!);
     const pending = reader.read();

@@ -2,6 +2,7 @@ import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { EventWaiter } from './event-waiter.js';
 import { Map, possibleCPUs } from './map.js';
+import { RecordReader } from './record-reader.js';
 import { MapType } from './types.js';
 
 const PERF_COUNT_SW_BPF_OUTPUT = 10;
@@ -41,15 +42,14 @@ interface Ring {
  * index. Records arrive in order per CPU; lost samples are reported as records. Waiting happens
  * on the thread pool, so `for await` never blocks the event loop.
  */
-export class PerfReader implements AsyncIterable<PerfRecord> {
+export class PerfReader extends RecordReader<PerfRecord> {
   readonly #map: Map;
   readonly #rings: Ring[] = [];
-  readonly #waiter: EventWaiter;
-  #queue: PerfRecord[] = [];
-  #head = 0;
+  protected readonly waiter: EventWaiter;
   #closed = false;
 
   constructor(map: Map, options: PerfReaderOptions = {}) {
+    super();
     if (!(map instanceof Map) || map.fd < 0) throw new InvalidArgumentError('map', 'must be an open Map');
     if (map.type !== MapType.PerfEventArray) throw new InvalidArgumentError('map', `${map.name || 'the map'} is type ${map.type}, not a PerfEventArray`);
     const page = sys.pageSize();
@@ -66,34 +66,19 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
         this.#rings.push(ring);
         this.#map.update(cpu, new Uint8Array(new Int32Array([ring.fd.fd]).buffer));
       }
-      this.#waiter = new EventWaiter(this.#rings.map((r) => r.fd.fd));
+      this.waiter = new EventWaiter(this.#rings.map((r) => r.fd.fd));
     } catch (err) {
       this.#release();
       throw err;
     }
   }
 
-  /** Every record in every CPU's ring now, without waiting (CPU by CPU, each in order). */
-  readAvailable(): PerfRecord[] {
+  /** The records in the CPUs' rings now (at most `max`), without waiting: CPU by CPU, each in order. */
+  readAvailable(max = Infinity): PerfRecord[] {
     const out: PerfRecord[] = [];
     if (this.#closed) return out;
-    for (const ring of this.#rings) drain(ring, out);
+    for (const ring of this.#rings) drain(ring, out, max);
     return out;
-  }
-
-  /** The next record, waiting for one; undefined once closed. */
-  async read(): Promise<PerfRecord | undefined> {
-    for (;;) {
-      if (this.#head < this.#queue.length) return this.#queue[this.#head++];
-      this.#queue = this.readAvailable();
-      this.#head = 0;
-      if (this.#queue.length > 0) continue;
-      if (!(await this.#waiter.wait())) return undefined;
-    }
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<PerfRecord> {
-    for (let r = await this.read(); r; r = await this.read()) yield r;
   }
 
   get closed(): boolean {
@@ -118,9 +103,9 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue = [];
+    this.discardQueued();
     this.#release();
-    this.#waiter.close();
+    this.waiter.close();
   }
 
   [Symbol.dispose](): void {
@@ -160,11 +145,11 @@ function copy(data: Uint8Array, off: number, len: number): Uint8Array {
   return out;
 }
 
-function drain(ring: Ring, out: PerfRecord[]): void {
+function drain(ring: Ring, out: PerfRecord[], max: number): void {
   const head = Number(Atomics.load(ring.pos, 0));
   let tail = Number(ring.pos[1]);
   const size = ring.data.byteLength;
-  while (tail < head) {
+  while (tail < head && out.length < max) {
     const off = tail % size;
     // Headers are 8-byte aligned in a ring of whole pages, so they never wrap.
     const header = new DataView(ring.data.buffer, ring.data.byteOffset + off, 8);

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@bpfkit/errors';
-import { loadCollection } from './collection.js';
 import { Map } from './map.js';
 import { RingBuffer } from './ringbuf.js';
 import { MapType } from './types.js';
-import { compileBpf } from './testing/clang.js';
-import { decode, EVENTS, type Event } from './testing/events-program.js';
+import { decode, loadEvents, type Event } from './testing/events-program.js';
 import { openFds } from './testing/fds.js';
 import { getppidChild } from './testing/syscall-child.js';
 import { attachTracepoint } from './testing/tracepoint.js';
@@ -14,7 +12,7 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 describe('RingBuffer', () => {
   it('reads every record a program commits, in order, as they are triggered', async () => {
-    using coll = loadCollection(compileBpf(EVENTS), { programs: ['to_ring'] });
+    using coll = loadEvents('to_ring', process.pid);
     using ring = new RingBuffer(coll.maps.ring!);
     using tp = attachTracepoint(coll.programs.to_ring!, 'syscalls', 'sys_enter_getppid');
     for (let i = 0; i < 10; i++) void process.ppid;
@@ -30,10 +28,10 @@ describe('RingBuffer', () => {
   });
 
   it('wakes a waiting read when the kernel commits a record from another process', async () => {
-    using coll = loadCollection(compileBpf(EVENTS), { programs: ['to_ring'] });
-    using ring = new RingBuffer(coll.maps.ring!);
     const producer = await getppidChild(3);
-    using tp = attachTracepoint(coll.programs.to_ring!, 'syscalls', 'sys_enter_getppid', producer.child.pid!);
+    using coll = loadEvents('to_ring', producer.child.pid!);
+    using ring = new RingBuffer(coll.maps.ring!);
+    using tp = attachTracepoint(coll.programs.to_ring!, 'syscalls', 'sys_enter_getppid');
     const first = ring.read();
     await producer.run();
     const records = [await first, await ring.read(), await ring.read()].map((r) => decode(r!));
@@ -44,10 +42,10 @@ describe('RingBuffer', () => {
 
   it('takes 100k records from another process complete and in order', async () => {
     const N = 100_000;
-    using coll = loadCollection(compileBpf(EVENTS), { programs: ['to_ring'] });
-    using ring = new RingBuffer(coll.maps.ring!);
     const producer = await getppidChild(N);
-    using tp = attachTracepoint(coll.programs.to_ring!, 'syscalls', 'sys_enter_getppid', producer.child.pid!);
+    using coll = loadEvents('to_ring', producer.child.pid!);
+    using ring = new RingBuffer(coll.maps.ring!);
+    using tp = attachTracepoint(coll.programs.to_ring!, 'syscalls', 'sys_enter_getppid');
     const done = producer.run();
     let next = 0;
     let ordered = true;
@@ -63,7 +61,7 @@ describe('RingBuffer', () => {
   });
 
   it('close() ends a pending read and iteration, and leaves no descriptor or mapping open', async () => {
-    using coll = loadCollection(compileBpf(EVENTS), { programs: ['to_ring'] });
+    using coll = loadEvents('to_ring', process.pid);
     const before = openFds();
     const ring = new RingBuffer(coll.maps.ring!);
     const pending = ring.read();

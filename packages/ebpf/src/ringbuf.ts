@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { Map } from './map.js';
 import { EventWaiter } from './event-waiter.js';
+import { RecordReader } from './record-reader.js';
 import { MapType } from './types.js';
 
 const BUSY = 0x80000000;
@@ -15,7 +16,7 @@ const HEADER = 8;
  * them. `for await (const record of reader)` waits for the kernel's wakeup on a thread-pool
  * thread, so the event loop is never blocked; `close()` ends the iteration.
  */
-export class RingBuffer implements AsyncIterable<Uint8Array> {
+export class RingBuffer extends RecordReader<Uint8Array> {
   readonly #map: Map;
   readonly #consumer: sys.Mapping;
   readonly #producer: sys.Mapping;
@@ -24,9 +25,10 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
   readonly #lengths: Uint32Array;
   readonly #data: Uint8Array;
   readonly #mask: number;
-  readonly #waiter: EventWaiter;
+  protected readonly waiter: EventWaiter;
 
   constructor(map: Map) {
+    super();
     if (!(map instanceof Map) || map.fd < 0) throw new InvalidArgumentError('map', 'must be an open Map');
     if (map.type !== MapType.RingBuf) throw new InvalidArgumentError('map', `${map.name || 'the map'} is type ${map.type}, not a RingBuf`);
     const page = sys.pageSize();
@@ -40,7 +42,7 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
         this.#consumer.unmap();
         throw err;
       }
-      this.#waiter = new EventWaiter([this.#map.fd]);
+      this.waiter = new EventWaiter([this.#map.fd]);
     } catch (err) {
       this.#map.close();
       throw err;
@@ -58,15 +60,15 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
     return Number(Atomics.load(this.#producerPos, 0) - Atomics.load(this.#consumerPos, 0));
   }
 
-  /** Every record committed so far, in order, without waiting (discarded ones are skipped). */
-  readAvailable(): Uint8Array[] {
+  /** The records committed so far (at most `max`), in order, without waiting; discarded ones are skipped. */
+  readAvailable(max = Infinity): Uint8Array[] {
     const out: Uint8Array[] = [];
     if (!this.#consumer.mapped) return out;
     let cons = Atomics.load(this.#consumerPos, 0);
     const prod = Atomics.load(this.#producerPos, 0);
     let pos = Number(cons & BigInt(this.#mask));
     let left = Number(prod - cons);
-    while (left > 0) {
+    while (left > 0 && out.length < max) {
       const len = Atomics.load(this.#lengths, pos / 4);
       if (len & BUSY) break;
       const size = len & ~(BUSY | DISCARD);
@@ -80,36 +82,17 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
     return out;
   }
 
-  #queue: Uint8Array[] = [];
-  #head = 0;
-
-  /** The next record, waiting for the kernel's wakeup if there is none; undefined once closed. */
-  async read(): Promise<Uint8Array | undefined> {
-    for (;;) {
-      if (this.#head < this.#queue.length) return this.#queue[this.#head++];
-      this.#queue = this.readAvailable();
-      this.#head = 0;
-      if (this.#queue.length > 0) continue;
-      if (!(await this.#waiter.wait())) return undefined;
-    }
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (let r = await this.read(); r; r = await this.read()) yield r;
-  }
-
   get closed(): boolean {
-    return this.#waiter.closed;
+    return this.waiter.closed;
   }
 
   /** Unmap the ring and stop waiting (a pending read resolves undefined); idempotent. */
   close(): void {
-    if (this.#waiter.closed) return;
-    this.#queue = [];
-    this.#head = 0;
+    if (this.waiter.closed) return;
+    this.discardQueued();
     this.#consumer.unmap();
     this.#producer.unmap();
-    this.#waiter.close();
+    this.waiter.close();
     this.#map.close();
   }
 

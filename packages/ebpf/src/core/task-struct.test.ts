@@ -28,9 +28,12 @@ const READ_TASK = `
 
 struct seen { __u32 pid, tgid, parent_tgid, missing_exists; char comm[16]; __u64 runs; };
 struct seen seen = {};
+// Tracepoint programs run for every task: record only the test's thread.
+const volatile __u32 target_tid = 0;
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int read_task(void *ctx) {
+  if ((__u32)bpf_get_current_pid_tgid() != target_tid) return 0;
   struct task_struct *t = (void *)bpf_get_current_task();
   seen.pid = BPF_CORE_READ(t, pid);
   seen.tgid = BPF_CORE_READ(t, tgid);
@@ -56,6 +59,7 @@ describe('CO-RE against the running kernel', () => {
   it('reads task_struct pid, tgid, comm and real_parent->tgid of the triggering process', () => {
     const spec = loadCollectionSpec(compileBpf(READ_TASK, { 'task.h': TASK_H }));
     expect(spec.programs.read_task!.coreRelocations.length).toBeGreaterThan(4);
+    spec.variables.target_tid!.set(process.pid);
     using coll = loadCollection(spec, { programs: ['read_task'] });
     {
       using tp = attachTracepoint(coll.programs.read_task!, 'syscalls', 'sys_enter_getppid');

@@ -15,6 +15,8 @@ struct {
   __uint(value_size, sizeof(__u32));
 } perf SEC(".maps");
 
+// Only events of this process count: a tracepoint program runs for every task.
+const volatile __u32 target_tgid = 0;
 __u64 ring_seq = 0, ring_drops = 0, perf_seq = 0, perf_fails = 0;
 
 static __always_inline struct event make(__u64 *seq) {
@@ -26,6 +28,7 @@ static __always_inline struct event make(__u64 *seq) {
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int to_ring(void *ctx) {
+  if ((bpf_get_current_pid_tgid() >> 32) != target_tgid) return 0;
   struct event e = make(&ring_seq);
   if (bpf_ringbuf_output(&ring, &e, sizeof(e), 0)) ring_drops++;
   return 0;
@@ -33,6 +36,7 @@ int to_ring(void *ctx) {
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int to_perf(void *ctx) {
+  if ((bpf_get_current_pid_tgid() >> 32) != target_tgid) return 0;
   struct event e = make(&perf_seq);
   if (bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &e, sizeof(e))) perf_fails++;
   return 0;
