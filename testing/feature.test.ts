@@ -11,6 +11,8 @@ describe('BPFKIT_STRICT skip rules', () => {
   it('in strict mode, a newer feature or one the kernel was built without may be skipped', () => {
     expect(skipForbidden({ message: 'x', minimumKernel: '6.7' }, '6.1.0-56-amd64', true)).toBe(false);
     expect(skipForbidden({ message: 'x', minimumKernel: '4.17', missingConfig: 'CONFIG_KPROBES' }, '6.18.44', true)).toBe(false);
+    // A kernel that has the feature but refuses it (EPERM by policy) may skip too.
+    expect(skipForbidden({ message: 'x', minimumKernel: '5.5', refusal: 'EPERM' }, '6.18.44', true)).toBe(false);
   });
 
   it('without strict mode every probe-backed skip is allowed', () => {

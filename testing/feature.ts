@@ -4,6 +4,7 @@
  * is new enough for the feature, unless the probe found it was built without it (missingConfig).
  */
 import { release } from 'node:os';
+import { Errno } from '@bpfkit/errors';
 
 interface SkipContext {
   skip(note?: string): never;
@@ -14,19 +15,20 @@ interface NotSupportedLike {
   feature?: string;
   minimumKernel?: string;
   missingConfig?: string;
+  refusal?: string;
 }
 
 export const strict = process.env.BPFKIT_STRICT === '1';
 export const isRoot = process.getuid?.() === 0;
 
 /**
- * The same test as @bpfkit/errors' isNotSupported, by shape: this file sits outside every
- * package and so cannot import one.
+ * The same test as @bpfkit/errors' isNotSupported, by shape, so an error from any copy of the
+ * packages (a dist build, a packed tarball) counts.
  */
 function isNotSupported(err: unknown): boolean {
   for (let e = err, depth = 0; e != null && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, errno } = e as { code?: unknown; errno?: unknown };
-    if (code === 'ERR_BPF_NOT_SUPPORTED' || errno === 95 || errno === 524) return true;
+    if (code === 'ERR_BPF_NOT_SUPPORTED' || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP) return true;
   }
   return false;
 }
@@ -46,7 +48,7 @@ function atOrAbove(running: number[], minimum: number[]): boolean {
 
 /** Whether strict mode forbids skipping for this error on the running kernel. */
 export function skipForbidden(err: NotSupportedLike, kernelRelease = release(), strictMode = strict): boolean {
-  if (!strictMode || err.missingConfig) return false;
+  if (!strictMode || err.missingConfig || err.refusal) return false;
   if (!err.minimumKernel) return true;
   return atOrAbove(parseVersion(kernelRelease), parseVersion(err.minimumKernel));
 }

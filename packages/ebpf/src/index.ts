@@ -3,11 +3,19 @@ export type { AsmItem, FdSource, Instruction, Label, Register, Size } from './as
 export { counterProgram } from './counter.js';
 export type { CounterProgramOptions } from './counter.js';
 export { Helper } from './helper.js';
-export { Map, MapUpdateFlags, possibleCPUs } from './map.js';
+export { argumentFd, FdObject, openByID, openPinnedAs, wrapForeignFd } from './fd-object.js';
+export { OBJECT_LABEL } from './object.js';
+export type { PinnedOptions } from './object.js';
+export { BpfMap, Map, MapUpdateFlags, possibleCPUs } from './map.js';
 export type { MapCreateOptions, MapInfo } from './map.js';
 export { Program } from './program.js';
+export { structOpsValue } from './struct-ops.js';
+export type { StructOpsProgramRef, StructOpsValueOptions } from './struct-ops.js';
 export type { ProgramBTF, ProgramInfo, ProgramLoadOptions, TestRunOptions, TestRunResult } from './program.js';
 export { AttachType, MapType, ProgramType } from './types.js';
+export { usdtArgument } from './usdt-args.js';
+export type { UsdtArch, UsdtArgumentOptions, UsdtArgumentSpec } from './usdt-args.js';
+export { MapFlags } from '@bpfkit/sys';
 export { VerifierError } from './verifier-error.js';
 export {
   BpfError,

@@ -75,6 +75,11 @@ describe('predicates', () => {
     expect(isNotExist(new SyscallError('bpf', 22))).toBe(false);
   });
 
+  it('isNotExist matches ENODEV: a network interface that does not exist', () => {
+    expect(isNotExist(new SyscallError('bpf(BPF_LINK_CREATE)', 19, { context: 'attach XDP to eth9' }))).toBe(true);
+    expect(isNotExist(new Error('x', { cause: new SyscallError('RTM_GETLINK', 19) }))).toBe(true);
+  });
+
   it('a self-referencing cause chain terminates', () => {
     const e = new Error('loop') as Error & { cause?: unknown };
     e.cause = e;
@@ -88,6 +93,10 @@ describe('typed errors', () => {
     expect(ns.code).toBe('ERR_BPF_NOT_SUPPORTED');
     expect(ns.message).toBe('kprobe not supported (kernel built without CONFIG_KPROBES)');
     expect(ns.missingConfig).toBe('CONFIG_KPROBES');
+    const refused = new NotSupportedError('fentry', { minimumKernel: '5.5', refusal: 'program loads of this type refused with EPERM', detail: 'policy' });
+    expect(refused.message).toBe('fentry not supported (refused by this kernel: program loads of this type refused with EPERM): policy');
+    expect(refused.refusal).toMatch(/EPERM/);
+    expect(refused.detail).toBe('policy');
     const ns2 = new NotSupportedError('tcx', { minimumKernel: '6.6', detail: 'probe failed' });
     expect(ns2.message).toBe('tcx not supported (requires >= v6.6): probe failed');
     const sym = new SymbolNotFoundError('main', { path: '/bin/ls' });

@@ -7,7 +7,7 @@ import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { FD, onFinalizedFD } from './fd.js';
 import { MapType } from './constants.js';
 import { mapCreate } from './map.js';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.cjs');
 
@@ -83,6 +83,17 @@ describe('FD', () => {
     expect(isOpen(raw)).toBe(true);
     new FD(raw).close();
     expect(isOpen(raw)).toBe(false);
+  });
+
+  it('closeAsync closes on the thread pool: closed at once, gone once the promise settles', async () => {
+    const fd = new FD(openSync('/dev/null', 'r'));
+    const raw = fd.fd;
+    const done = fd.closeAsync();
+    expect(fd.fd).toBe(-1);
+    fd.close();
+    await done;
+    expect(isOpen(raw)).toBe(false);
+    await fd.closeAsync();
   });
 
   it('a dropped FD is closed by the finalizer (the fd disappears from /proc/self/fd)', async (ctx) => {

@@ -67,6 +67,8 @@ function normalise(name: string, err: unknown, minimumKernel: string | undefined
   return new NotSupportedError(e?.feature ?? name, {
     minimumKernel: e?.minimumKernel ?? minimumKernel,
     missingConfig: e?.missingConfig,
+    refusal: e?.refusal,
+    detail: e?.detail,
     cause: err,
   });
 }

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot, thrown } from '@bpfkit/testing';
 import { eventID } from './event-id.js';
 import { currentOwner, parseGroupOwner, randomGroup } from './owner.js';
 import { tracefsPath } from './path.js';
@@ -34,15 +34,6 @@ function create(options: Partial<UprobeEventOptions> = {}): ProbeEvent {
 
 function hex16(n: bigint): string {
   return `0x${n.toString(16).padStart(16, '0')}`;
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
 }
 
 describe('uprobeToken (cilium TestUprobeToken)', () => {
@@ -78,6 +69,16 @@ describe('createUprobeEvent on the real kernel', () => {
     expect(existsSync(dir)).toBe(false);
     expect(isNotExist(thrown(() => eventID(ev.group, ev.name)))).toBe(true);
     ev.close();
+  });
+
+  it('takes the place as fileOffset (offset is its old name), and refuses the two disagreeing', (ctx) => {
+    requireRoot(ctx);
+    const group = randomGroup();
+    groups.push(group);
+    using ev = createUprobeEvent({ path: target.path, fileOffset: target.functionOffset, group, symbol: 'bpfkit_file_offset' });
+    expect(uprobeEventLines()).toContain(`p:${ev.group}/${ev.name} ${target.path}:${hex16(target.functionOffset)}`);
+    const err = thrown(() => createUprobeEvent({ path: target.path, fileOffset: 1, offset: 2, group: randomGroup() }));
+    expect(err).toEqual(expect.objectContaining({ name: 'InvalidArgumentError', argument: 'offset' }));
   });
 
   it('creates a return uprobe and removes it through Symbol.dispose', (ctx) => {
