@@ -5,7 +5,7 @@ import { loadCollection } from './collection.js';
 import { loadCollectionSpec } from './collection-spec.js';
 import { VerifierError } from './verifier-error.js';
 import { compileBpf } from './testing/clang.js';
-import { expectNoFdLeak } from './testing/fds.js';
+import { expectNoFdLeak } from '@bpfkit/testing';
 
 const HEAD = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC("license") = "GPL";\n';
 

@@ -5,7 +5,7 @@ import { loadCollection } from './collection.js';
 import { Map } from './map.js';
 import { MapType } from './types.js';
 import { compileBpf } from './testing/clang.js';
-import { expectNoFdLeak } from './testing/fds.js';
+import { expectNoFdLeak } from '@bpfkit/testing';
 
 const PINNED = `
 #include <linux/bpf.h>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PerfReader } from './perf-reader.js';
 import { decode, loadEvents, type Event } from './testing/events-program.js';
-import { openFds } from './testing/fds.js';
+import { openFds } from '@bpfkit/testing';
 import { getppidChild } from './testing/syscall-child.js';
 import { attachTracepoint } from './testing/tracepoint.js';
 

@@ -4,7 +4,7 @@ import { Map } from './map.js';
 import { RingBuffer } from './ringbuf.js';
 import { MapType } from './types.js';
 import { decode, loadEvents, type Event } from './testing/events-program.js';
-import { openFds } from './testing/fds.js';
+import { openFds } from '@bpfkit/testing';
 import { getppidChild } from './testing/syscall-child.js';
 import { attachTracepoint } from './testing/tracepoint.js';
 

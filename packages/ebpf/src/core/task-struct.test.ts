@@ -4,7 +4,7 @@ import { NotSupportedError } from '@bpfkit/errors';
 import { loadCollection } from '../collection.js';
 import { loadCollectionSpec } from '../collection-spec.js';
 import { compileBpf } from '../testing/clang.js';
-import { expectNoFdLeak } from '../testing/fds.js';
+import { expectNoFdLeak } from '@bpfkit/testing';
 import { attachTracepoint } from '../testing/tracepoint.js';
 
 // A hand-written CO-RE header instead of a vmlinux.h dump: the fields this program reads, at
