@@ -50,6 +50,10 @@ try {
     for (const [dep, range] of Object.entries(packed.dependencies ?? {})) {
       if (String(range).startsWith('workspace:')) fail(`${manifest.name}: dependency ${dep} still says ${range}`);
     }
+    if (packed.repository?.directory !== `packages/${dir}` || !packed.homepage || !packed.bugs?.url) {
+      fail(`${manifest.name}: package.json needs repository (with directory packages/${dir}), homepage and bugs`);
+    }
+    if (!(packed.keywords?.length > 3)) fail(`${manifest.name}: package.json keywords should say what the package does`);
     if (failures.length === before) console.log(`ok   ${manifest.name}: ${files.length} files`);
   }
 
