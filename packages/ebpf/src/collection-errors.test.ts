@@ -4,8 +4,7 @@ import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit
 import { loadCollection } from './collection.js';
 import { loadCollectionSpec } from './collection-spec.js';
 import { VerifierError } from './verifier-error.js';
-import { compileBpf } from './testing/clang.js';
-import { expectNoFdLeak } from '@bpfkit/testing';
+import { compileBpf, expectNoFdLeak } from '@bpfkit/testing';
 
 const HEAD = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC("license") = "GPL";\n';
 

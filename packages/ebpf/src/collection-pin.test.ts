@@ -4,8 +4,7 @@ import { InvalidArgumentError } from '@bpfkit/errors';
 import { loadCollection } from './collection.js';
 import { Map } from './map.js';
 import { MapType } from './types.js';
-import { compileBpf } from './testing/clang.js';
-import { expectNoFdLeak } from '@bpfkit/testing';
+import { compileBpf, expectNoFdLeak } from '@bpfkit/testing';
 
 const PINNED = `
 #include <linux/bpf.h>

@@ -65,6 +65,7 @@ export interface CollectionSpec {
 
 const DATA_SECTION = /^\.(data|rodata|bss)(\..+)?$/;
 const R_BPF_64_64 = 1;
+const MAX_DATA_SECTION = 1 << 30;
 const R_BPF_64_32 = 10;
 
 function bad(source: string, detail: string): InvalidArgumentError {
@@ -146,6 +147,8 @@ function readObject(elf: ElfFile, source: string): CollectionSpec {
   for (const sec of dataSections) {
     const size = Number(sec.size);
     if (size === 0) continue;
+    // The value of a one-element array map; the kernel caps values far below this.
+    if (size > MAX_DATA_SECTION) throw bad(source, `${sec.name} is ${size} bytes, larger than a map value can be`);
     const contents = sec.type === SectionType.NoBits ? new Uint8Array(size) : new Uint8Array(elf.sectionData(sec));
     const readOnly = sec.name.startsWith('.rodata');
     maps[sec.name] = {

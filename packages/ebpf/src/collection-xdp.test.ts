@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCollection } from './collection.js';
 import { loadCollectionSpec } from './collection-spec.js';
 import { ProgramType } from './types.js';
-import { compileBpf } from './testing/clang.js';
+import { compileBpf } from '@bpfkit/testing';
 
 const XDP_PORT_FILTER = `
 #include <linux/bpf.h>

@@ -66,6 +66,14 @@ export class Variable {
   }
 }
 
+/** The spec each program of a collection was loaded from (its section says how to attach it). */
+const specs = new WeakMap<Program, ProgramSpec>();
+
+/** The ProgramSpec a program was loaded from by `loadCollection` (section name, attach type and target), if it was. */
+export function programSpec(program: Program): ProgramSpec | undefined {
+  return specs.get(program);
+}
+
 /** Programs and maps loaded from one object. Closing it closes every one of them. */
 export class Collection {
   readonly programs: Record<string, Program>;
@@ -114,7 +122,11 @@ export function loadCollection(specOrPath: CollectionSpec | string | Uint8Array,
     const btf = kernelBTF(spec);
     btfFd = btf?.fd;
     for (const m of Object.values(spec.maps)) maps[m.name] = openMap(m, btfFd, options.pinPath, spec.source);
-    for (const name of wanted) programs[name] = loadOne(spec, spec.programs[name]!, maps, btf?.data, options);
+    for (const name of wanted) {
+      const program = loadOne(spec, spec.programs[name]!, maps, btf?.data, options);
+      programs[name] = program;
+      specs.set(program, spec.programs[name]!);
+    }
   } catch (err) {
     for (const p of Object.values(programs)) p.close();
     for (const m of Object.values(maps)) m.close();

@@ -28,7 +28,7 @@ export {
 } from '@bpfkit/errors';
 export { loadCollectionSpec, VariableSpec } from './collection-spec.js';
 export type { CollectionSpec, CoreRelocation, LineInfo, MapSpec, ProgramSpec, Reference } from './collection-spec.js';
-export { Collection, loadCollection, Variable } from './collection.js';
+export { Collection, loadCollection, programSpec, Variable } from './collection.js';
 export type { CollectionOptions } from './collection.js';
 export { PinType } from './map-spec.js';
 export { sectionKind, SECTION_PATTERNS } from './elf-sections.js';

@@ -1,7 +1,7 @@
 import type { EventWaiter } from './event-waiter.js';
 
 /** Records taken per drain before the reader lets the event loop run again. */
-const BATCH = 4096;
+const BATCH = 512;
 
 /**
  * What RingBuffer and PerfReader share: records drained in batches from mmap'd rings, handed

@@ -3,7 +3,7 @@ import { BtfBuilder, Spec } from '@bpfkit/btf';
 import { NotSupportedError } from '@bpfkit/errors';
 import { loadCollection } from '../collection.js';
 import { loadCollectionSpec } from '../collection-spec.js';
-import { compileBpf } from '../testing/clang.js';
+import { compileBpf } from '@bpfkit/testing';
 
 // Every relocation kind, each in its own socket filter that returns the relocated value.
 const KINDS = `

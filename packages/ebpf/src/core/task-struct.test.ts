@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NotSupportedError } from '@bpfkit/errors';
 import { loadCollection } from '../collection.js';
 import { loadCollectionSpec } from '../collection-spec.js';
-import { compileBpf } from '../testing/clang.js';
-import { expectNoFdLeak } from '@bpfkit/testing';
+import { compileBpf, expectNoFdLeak } from '@bpfkit/testing';
 import { attachTracepoint } from '../testing/tracepoint.js';
 
 // A hand-written CO-RE header instead of a vmlinux.h dump: the fields this program reads, at

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadCollection, type Collection } from '../collection.js';
 import { loadCollectionSpec } from '../collection-spec.js';
-import { compileBpf } from './clang.js';
+import { compileBpf } from '@bpfkit/testing';
 
 /** Programs that write one event per getppid(2): to a ring buffer, or to a perf event array. */
 export const EVENTS = readFileSync(new URL('./bpf/events.bpf.c', import.meta.url), 'utf8');
