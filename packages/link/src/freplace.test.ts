@@ -1,31 +1,22 @@
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { checkFeature } from './features.js';
 import { attachFreplace } from './freplace.js';
 import { TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { leakCheckedPrograms } from './testing/suite.js';
 import { counterMap, counting } from './testing/counter.js';
 import { thrown } from './testing/fire.js';
 import { replacement, XDP_DROP, XDP_PASS, xdpWithGlobalFunction } from './testing/freplace.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const PACKET = new Uint8Array(64);
 
 describe('attachFreplace on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakCheckedPrograms();
 
   it('the XDP program runs the replacement while attached (testRun), its own function after close', async (ctx) => {
     requireRoot(ctx);

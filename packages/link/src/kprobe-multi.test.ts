@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
+import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { checkFeature } from './features.js';
 import { syscallWrapper } from './kprobe.js';
 import { kprobeMulti, KprobeMultiLink, kretprobeMulti, UnattachableSymbolsError } from './kprobe-multi.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { leakCheckedPrograms } from './testing/suite.js';
 import { cookieCounter, counterMap, readCounter } from './testing/counter.js';
 import { getpids, thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const MULTI = { type: ProgramType.Kprobe, attachType: AttachType.TraceKprobeMulti } as const;
 const SESSION = { type: ProgramType.Kprobe, attachType: AttachType.TraceKprobeSession } as const;
@@ -35,17 +36,7 @@ function syscallFunction(name: string): string {
 const SYSCALLS = () => [syscallFunction('getpid'), syscallFunction('getppid')];
 
 describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakCheckedPrograms();
 
   for (const kind of ['kprobe_multi', 'kretprobe_multi', 'kprobe_session'] as const) {
     it(`${kind} on getpid and getppid counts each through its cookie, and stops after close`, async (ctx) => {
@@ -169,7 +160,7 @@ describe('kprobeMulti without CONFIG_FPROBE', () => {
     }
     using map = counterMap();
     using prog = cookieCounter(map, { type: ProgramType.Kprobe });
-    const err = thrown(() => kprobeMulti(prog, { symbols: SYSCALLS() }));
+    const err = thrown(() => kprobeMulti(prog, { symbols: [syscallWrapper('getpid')] }));
     expect(err).toBeInstanceOf(NotSupportedError);
     if ((missing as NotSupportedError).missingConfig) expect((err as Error).message).toMatch(/CONFIG_FPROBE/);
   });

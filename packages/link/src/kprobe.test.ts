@@ -1,19 +1,20 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { listEvents, removeStaleEvents, tracefsPath } from '@bpfkit/tracefs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { checkFeature } from './features.js';
 import { kprobe, kretprobe, syscallWrapper } from './kprobe.js';
 import { pmuType, type PerfAttach } from './perf-event.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { leakCheckedPrograms } from './testing/suite.js';
 import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, opens, thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
+import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
 
 const KPROBE = { type: ProgramType.Kprobe } as const;
 const TARGET = 'do_sys_openat2';
@@ -33,18 +34,7 @@ function dottedSymbol(): string | undefined {
 }
 
 describe('kprobe and kretprobe on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-    expect(tracefsEventsOfThisProcess()).toEqual([]);
-  });
+  const track = leakCheckedPrograms();
 
   for (const via of ['pmu', 'tracefs'] as const) {
     for (const ret of [false, true]) {

@@ -1,17 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
+import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, NotSupportedError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot, skipUnsupported } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { checkFeature, haveTracingLink, lsmLoads } from './features.js';
 import { attachLSM } from './lsm.js';
 import { TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { attachOrSkip, leakCheckedPrograms } from './testing/suite.js';
 import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const MPROTECT = { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' } as const;
 
@@ -26,17 +27,7 @@ function bpfLSMActive(): boolean {
 }
 
 describe('attachLSM on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakCheckedPrograms();
 
   for (const mechanism of ['bpf_link', 'raw_tracepoint_open'] as const) {
     it(`${mechanism}: file_mprotect runs where bpf is an active LSM, and only attaches where it is not`, async (ctx) => {
@@ -90,18 +81,10 @@ describe('attachLSM on the real kernel', () => {
     await requireFeature(ctx, () => checkFeature('lsm'));
     using map = counterMap();
     using prog = track(cookieRecorder(map, MPROTECT));
-    let link: ReturnType<typeof attachLSM> | undefined;
-    try {
-      link = attachLSM({ program: prog, cookie: 0x15a0n });
-    } catch (err) {
-      skipUnsupported(ctx, err);
-    }
-    try {
-      mprotects(1);
-      expect(readCounter(map)).toBe(0x15a0n);
-    } finally {
-      link!.close();
-    }
+    using link = attachOrSkip(ctx, () => attachLSM({ program: prog, cookie: 0x15a0n }));
+    mprotects(1);
+    expect(readCounter(map)).toBe(0x15a0n);
+    expect(link.info().tracing?.cookie).toBe(0x15a0n);
   });
 
   it('bad input: typed errors before any syscall', async (ctx) => {

@@ -1,33 +1,24 @@
 import { readdirSync } from 'node:fs';
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { closeAll } from './close.js';
 import { checkFeature } from './features.js';
 import { PerfEventIoctlLink, PerfEventLink, type PerfAttach } from './perf-event.js';
 import { tracepoint } from './tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { leakCheckedPrograms } from './testing/suite.js';
 import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const TP = { type: ProgramType.TracePoint } as const;
 
 describe('tracepoint on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakCheckedPrograms();
 
   for (const perfAttach of ['perf_event+bpf_link', 'perf_event+ioctl'] as PerfAttach[]) {
     it(`${perfAttach}: syscalls/sys_enter_getpid counts this process's getpid calls, and stops after close`, async (ctx) => {
