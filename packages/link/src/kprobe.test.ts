@@ -207,6 +207,28 @@ describe('kprobe and kretprobe on the real kernel', () => {
   });
 });
 
+describe('kprobe and the kernel probe agree', () => {
+  it('where the kernel has no kprobes, NotSupportedError naming CONFIG_KPROBES; else the probe attaches', (ctx) => {
+    requireRoot(ctx);
+    let missing: unknown;
+    try {
+      sys.haveKprobes();
+    } catch (err) {
+      missing = err;
+    }
+    using map = counterMap();
+    using prog = counting(map, KPROBE);
+    if (!missing) {
+      using link = kprobe(TARGET, prog);
+      expect(link.closed).toBe(false);
+      return;
+    }
+    const err = thrown(() => kprobe(TARGET, prog));
+    expect(err).toBeInstanceOf(NotSupportedError);
+    expect((err as Error).message).toMatch(/kernel built without CONFIG_KPROBES/);
+  });
+});
+
 function existsPMU(): boolean {
   try {
     pmuType('kprobe');
