@@ -25,12 +25,12 @@ describe('attachFreplace on the real kernel', () => {
       expect(target.testRun({ data: PACKET }).retval).toBe(XDP_PASS);
       await requireFeature(ctx, () => checkFeature('freplace'));
       using ext = track(replacement(target, XDP_DROP));
-      const link = attachFreplace(target, 'replace_me', ext);
+      using link = attachFreplace(target, 'replace_me', ext);
       expect(link).toBeInstanceOf(TracingLink);
       expect(link.mechanism).toBe('bpf_link');
       expect(target.testRun({ data: PACKET }).retval).toBe(XDP_DROP);
-      const info = link.info();
-      expect(info.tracing?.targetObjectId).toBe(target.info().id);
+      // 5.10 reports no target in link info (0).
+      expect([0, target.info().id]).toContain(link.info().tracing?.targetObjectId);
       link.close();
       expect(target.testRun({ data: PACKET }).retval).toBe(XDP_PASS);
     } finally {
@@ -58,7 +58,7 @@ describe('attachFreplace on the real kernel', () => {
       attach: () => attachFreplace(target, 'replace_me', ext),
       checkInfo: (info) => {
         expect(info.type).toBe(sys.LinkType.Tracing);
-        expect(info.tracing?.targetObjectId).toBe(target.info().id);
+        expect([0, target.info().id]).toContain(info.tracing?.targetObjectId);
       },
     });
   });

@@ -10,7 +10,7 @@ import { attachLSM } from './lsm.js';
 import { TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
+import { cookieRecorder, counterMap, counting, freshPrograms, haveAttachCookie, readCounter } from './testing/counter.js';
 import { thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -66,9 +66,10 @@ describe('attachLSM on the real kernel', () => {
     await requireFeature(ctx, lsmLoads);
     using map = counterMap();
     using prog = track(counting(map, MPROTECT));
+    using programs = freshPrograms(prog, () => track(counting(map, MPROTECT)));
     await checkLinkConformance({
       program: prog,
-      attach: () => attachLSM({ program: prog }),
+      attach: () => attachLSM({ program: programs.next() }),
       checkInfo: (info) => {
         expect(info.type).toBe(sys.LinkType.Tracing);
         expect(info.tracing?.attachType).toBe(AttachType.LSMMac);
@@ -79,6 +80,7 @@ describe('attachLSM on the real kernel', () => {
   it('the cookie is read back with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('lsm'));
+    await requireFeature(ctx, haveAttachCookie);
     using map = counterMap();
     using prog = track(cookieRecorder(map, MPROTECT));
     using link = attachOrSkip(ctx, () => attachLSM({ program: prog, cookie: 0x15a0n }));

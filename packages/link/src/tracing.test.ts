@@ -8,7 +8,7 @@ import { RawTracepointLink } from './raw-tracepoint.js';
 import { attachTracing, TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
+import { cookieRecorder, counterMap, counting, freshPrograms, haveAttachCookie, readCounter } from './testing/counter.js';
 import { getpids, opens, thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -66,9 +66,10 @@ describe('attachTracing on the real kernel', () => {
       await requireFeature(ctx, () => checkFeature(c.kind));
       using map = counterMap();
       using prog = track(counting(map, c.load));
+      using programs = freshPrograms(prog, () => track(counting(map, c.load)));
       await checkLinkConformance({
         program: prog,
-        attach: () => attachTracing({ program: prog, attachType: c.load.attachType }),
+        attach: () => attachTracing({ program: programs.next(), attachType: c.load.attachType }),
         checkInfo: (info) => {
           expect(info.type).toBe(c.linkType);
           if (c.linkType === sys.LinkType.Tracing) expect(info.tracing?.attachType).toBe(c.load.attachType);
@@ -95,6 +96,7 @@ describe('attachTracing on the real kernel', () => {
   it('the cookie of an fentry link is read back with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('fentry'));
+    await requireFeature(ctx, haveAttachCookie);
     using map = counterMap();
     using prog = track(cookieRecorder(map, CASES[0]!.load));
     using link = attachOrSkip(ctx, () => attachTracing({ program: prog, attachType: AttachType.TraceFEntry, cookie: 0x5eed_0001n }));

@@ -1,4 +1,5 @@
-import { asm, counterProgram, Helper, Map as BpfMap, MapType, Program, type ProgramLoadOptions } from '@bpfkit/ebpf';
+import * as sys from '@bpfkit/sys';
+import { asm, counterProgram, Helper, Map as BpfMap, MapType, NotSupportedError, Program, ProgramType, SyscallError, type ProgramLoadOptions } from '@bpfkit/ebpf';
 
 /** An array map of u64 counters (u32 keys). */
 export function counterMap(entries = 1): BpfMap {
@@ -62,4 +63,37 @@ export function cookieCounter(map: BpfMap, load: Omit<ProgramLoadOptions, 'instr
       asm.exit(),
     ],
   });
+}
+
+/** bpf_get_attach_cookie (5.15): tests that load the programs above need it. */
+export const haveAttachCookie = sys.probe(
+  'bpf_get_attach_cookie',
+  () => {
+    try {
+      Program.load({ type: ProgramType.Kprobe, license: 'GPL', instructions: [asm.call(Helper.GetAttachCookie), asm.mov64('r0', 0), asm.exit()] }).close();
+    } catch (err) {
+      if (err instanceof SyscallError && err.code === 'EINVAL') throw new NotSupportedError('bpf_get_attach_cookie', { minimumKernel: '5.15', cause: err });
+      throw err;
+    }
+  },
+  '5.15',
+);
+
+/**
+ * Attach closures for link kinds whose program attaches once on some kernels (tracing and LSM
+ * programs on 5.10): the first call gets `first`, later ones a fresh copy from `load`, closed by
+ * the returned `close`.
+ */
+export function freshPrograms(first: Program, load: () => Program): { next: () => Program; [Symbol.dispose](): void } {
+  const extra: Program[] = [];
+  let used = false;
+  return {
+    next: () => {
+      if (!used) return (used = true), first;
+      const p = load();
+      extra.push(p);
+      return p;
+    },
+    [Symbol.dispose]: () => extra.forEach((p) => p.close()),
+  };
 }
