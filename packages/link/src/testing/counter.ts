@@ -1,5 +1,5 @@
 import * as sys from '@bpfkit/sys';
-import { asm, counterProgram, Helper, Map as BpfMap, MapType, NotSupportedError, Program, ProgramType, SyscallError, type ProgramLoadOptions } from '@bpfkit/ebpf';
+import { asm, counterProgram, Helper, Map as BpfMap, MapType, NotSupportedError, Program, ProgramType, VerifierError, type ProgramLoadOptions } from '@bpfkit/ebpf';
 
 /** An array map of u64 counters (u32 keys). */
 export function counterMap(entries = 1): BpfMap {
@@ -72,7 +72,8 @@ export const haveAttachCookie = sys.probe(
     try {
       Program.load({ type: ProgramType.Kprobe, license: 'GPL', instructions: [asm.call(Helper.GetAttachCookie), asm.mov64('r0', 0), asm.exit()] }).close();
     } catch (err) {
-      if (err instanceof SyscallError && err.code === 'EINVAL') throw new NotSupportedError('bpf_get_attach_cookie', { minimumKernel: '5.15', cause: err });
+      // The verifier names the helper it does not know: "invalid func unknown#174".
+      if (err instanceof VerifierError && /unknown#174/.test(err.log)) throw new NotSupportedError('bpf_get_attach_cookie', { minimumKernel: '5.15', cause: err });
       throw err;
     }
   },
