@@ -48,20 +48,8 @@ export function cookieCounter(map: BpfMap, load: Omit<ProgramLoadOptions, 'instr
     ...load,
     license: 'GPL',
     name: load.name ?? 'bpfkit_ckcount',
-    instructions: [
-      asm.call(Helper.GetAttachCookie),
-      asm.storeMem('r10', -4, 'r0', 4),
-      asm.mov64('r2', 'r10'),
-      asm.add64('r2', -4),
-      asm.ldMapFd('r1', map),
-      asm.call(Helper.MapLookupElem),
-      asm.jeq('r0', 0, 'out'),
-      asm.mov64('r1', 1),
-      asm.atomicAdd('r0', 0, 'r1', 8),
-      asm.label('out'),
-      asm.mov64('r0', returnValue),
-      asm.exit(),
-    ],
+    // counterProgram with the key the cookie gives in place of its first instruction (key = imm).
+    instructions: [asm.call(Helper.GetAttachCookie), asm.storeMem('r10', -4, 'r0', 4), ...counterProgram(map, { returnValue }).slice(1)],
   });
 }
 
