@@ -10,7 +10,7 @@ import { syscallWrapper } from './kprobe.js';
 import { kprobeMulti, KprobeMultiLink, kretprobeMulti, UnattachableSymbolsError } from './kprobe-multi.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakCheckedPrograms } from './testing/suite.js';
-import { cookieCounter, counterMap, counting, haveAttachCookie, readCounter } from './testing/counter.js';
+import { attachCookieIn, cookieCounter, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -42,7 +42,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
     it(`${kind} on getpid and getppid counts each through its cookie, and stops after close`, async (ctx) => {
       requireRoot(ctx);
       await requireFeature(ctx, () => checkFeature(kind));
-      await requireFeature(ctx, haveAttachCookie);
+      await requireFeature(ctx, attachCookieIn(kind === 'kprobe_session' ? SESSION : MULTI));
       using map = counterMap(2);
       using prog = track(cookieCounter(map, kind === 'kprobe_session' ? SESSION : MULTI));
       const opts = { symbols: SYSCALLS(), cookies: [0, 1], session: kind === 'kprobe_session' };
@@ -69,7 +69,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
     it(`${kind} passes the conformance checks`, async (ctx) => {
       requireRoot(ctx);
       await requireFeature(ctx, () => checkFeature(kind));
-      await requireFeature(ctx, haveAttachCookie);
+      await requireFeature(ctx, attachCookieIn(kind === 'kprobe_session' ? SESSION : MULTI));
       using map = counterMap(2);
       using prog = track(cookieCounter(map, kind === 'kprobe_session' ? SESSION : MULTI));
       await checkLinkConformance({
@@ -86,7 +86,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
   it('by addresses: the addresses the kernel reports for a symbol link attach again', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('kprobe_multi'));
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(MULTI));
     using map = counterMap(2);
     using prog = track(cookieCounter(map, MULTI));
     let addresses: bigint[];
@@ -104,7 +104,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
   it('lists exactly the symbols that cannot be attached, or with skipUnattachable attaches the rest', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('kprobe_multi'));
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(MULTI));
     using map = counterMap(2);
     using prog = track(cookieCounter(map, MULTI));
     const symbols = [syscallFunction('getpid'), 'bpfkit_no_such_fn_a', syscallFunction('getppid'), 'bpfkit_no_such_fn_b'];
@@ -127,7 +127,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('kprobe_multi'));
     const before = openFds();
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(MULTI));
     using map = counterMap(2);
     using prog = track(cookieCounter(map, MULTI));
     using tp = track(cookieCounter(map, { type: ProgramType.TracePoint }));

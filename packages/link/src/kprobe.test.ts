@@ -12,7 +12,7 @@ import { kprobe, kretprobe, syscallWrapper } from './kprobe.js';
 import { pmuType, type PerfAttach } from './perf-event.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, haveAttachCookie, readCounter } from './testing/counter.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, opens, thrown } from './testing/fire.js';
 import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
 
@@ -117,7 +117,7 @@ describe('kprobe and kretprobe on the real kernel', () => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('kprobe'));
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(KPROBE));
     using map = counterMap();
     using prog = track(cookieRecorder(map, KPROBE));
     for (const [via, cookie] of [['pmu', 0xfeed_0001n], ['tracefs', 0xfeed_0002n]] as const) {

@@ -10,7 +10,7 @@ import { attachLSM } from './lsm.js';
 import { TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, freshPrograms, haveAttachCookie, readCounter } from './testing/counter.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, freshPrograms, readCounter } from './testing/counter.js';
 import { thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -80,7 +80,7 @@ describe('attachLSM on the real kernel', () => {
   it('the cookie is read back with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('lsm'));
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(MPROTECT));
     using map = counterMap();
     using prog = track(cookieRecorder(map, MPROTECT));
     using link = attachOrSkip(ctx, () => attachLSM({ program: prog, cookie: 0x15a0n }));

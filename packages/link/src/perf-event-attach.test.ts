@@ -8,7 +8,7 @@ import { attachPerfEvent, onlineCPUs, PerfEventGroup } from './perf-event-attach
 import { PerfEventLink, type PerfAttach } from './perf-event.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, haveAttachCookie, readCounter } from './testing/counter.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -77,7 +77,7 @@ describe('attachPerfEvent on the real kernel', () => {
   it('the cookie is read back with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(PERF));
     using map = counterMap();
     using prog = track(cookieRecorder(map, PERF));
     using link = attachPerfEvent({ program: prog, ...CPU_CLOCK, samplePeriod: PERIOD, pid: process.pid, cookie: 0xc10c_4n });

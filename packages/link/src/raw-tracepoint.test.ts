@@ -7,7 +7,7 @@ import { checkFeature } from './features.js';
 import { attachRawTracepoint, RawTracepointLink } from './raw-tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, haveAttachCookie, readCounter } from './testing/counter.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -50,7 +50,7 @@ describe('attachRawTracepoint on the real kernel', () => {
   it('the cookie is read back with bpf_get_attach_cookie (6.10)', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('raw_tracepoint'));
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(RAW_TP));
     using map = counterMap();
     using prog = track(cookieRecorder(map, RAW_TP));
     using link = attachOrSkip(ctx, () => attachRawTracepoint({ name: 'sys_enter', program: prog, cookie: 0xabcdefn }));

@@ -11,7 +11,7 @@ import { PerfEventIoctlLink, PerfEventLink, type PerfAttach } from './perf-event
 import { tracepoint } from './tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, haveAttachCookie, readCounter } from './testing/counter.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -73,7 +73,7 @@ describe('tracepoint on the real kernel', () => {
   it('the cookie is read back by the program with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(TP));
     using map = counterMap();
     using prog = track(cookieRecorder(map, TP));
     using link = tracepoint('syscalls', 'sys_enter_getpid', prog, { cookie: 0x1234_5678_9abcn });

@@ -8,7 +8,7 @@ import { RawTracepointLink } from './raw-tracepoint.js';
 import { attachTracing, TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakCheckedPrograms } from './testing/suite.js';
-import { cookieRecorder, counterMap, counting, freshPrograms, haveAttachCookie, readCounter } from './testing/counter.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, freshPrograms, readCounter } from './testing/counter.js';
 import { getpids, opens, thrown } from './testing/fire.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 
@@ -96,7 +96,7 @@ describe('attachTracing on the real kernel', () => {
   it('the cookie of an fentry link is read back with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => checkFeature('fentry'));
-    await requireFeature(ctx, haveAttachCookie);
+    await requireFeature(ctx, attachCookieIn(CASES[0]!.load));
     using map = counterMap();
     using prog = track(cookieRecorder(map, CASES[0]!.load));
     using link = attachOrSkip(ctx, () => attachTracing({ program: prog, attachType: AttachType.TraceFEntry, cookie: 0x5eed_0001n }));

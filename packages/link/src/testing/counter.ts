@@ -53,20 +53,34 @@ export function cookieCounter(map: BpfMap, load: Omit<ProgramLoadOptions, 'instr
   });
 }
 
-/** bpf_get_attach_cookie (5.15): tests that load the programs above need it. */
-export const haveAttachCookie = sys.probe(
-  'bpf_get_attach_cookie',
-  () => {
-    try {
-      Program.load({ type: ProgramType.Kprobe, license: 'GPL', instructions: [asm.call(Helper.GetAttachCookie), asm.mov64('r0', 0), asm.exit()] }).close();
-    } catch (err) {
-      // The verifier names the helper it does not know: "invalid func unknown#174".
-      if (err instanceof VerifierError && /unknown#174/.test(err.log)) throw new NotSupportedError('bpf_get_attach_cookie', { minimumKernel: '5.15', cause: err });
-      throw err;
-    }
-  },
-  '5.15',
-);
+const cookieProbes = new Map<string, () => void>();
+
+/**
+ * A probe for bpf_get_attach_cookie in programs loaded like `load` (kprobes and tracepoints 5.15,
+ * tracing 5.19, raw tracepoints 6.10): tests that load the programs above need it.
+ */
+export function attachCookieIn(load: Omit<ProgramLoadOptions, 'instructions' | 'license'>): () => void {
+  const key = JSON.stringify(load);
+  let probe = cookieProbes.get(key);
+  if (!probe) {
+    probe = sys.probe(`bpf_get_attach_cookie in program type ${load.type}`, () => {
+      const map = counterMap();
+      try {
+        cookieRecorder(map, load).close();
+      } catch (err) {
+        // The verifier names the helper it does not allow here: "unknown func bpf_get_attach_cookie#174".
+        if (err instanceof VerifierError && /#174\b/.test(err.log)) {
+          throw new NotSupportedError(`bpf_get_attach_cookie in program type ${load.type}`, { minimumKernel: load.type === ProgramType.RawTracepoint ? '6.10' : '5.15', cause: err });
+        }
+        throw err;
+      } finally {
+        map.close();
+      }
+    });
+    cookieProbes.set(key, probe);
+  }
+  return probe;
+}
 
 /**
  * Attach closures for link kinds whose program attaches once on some kernels (tracing and LSM
