@@ -88,6 +88,18 @@ describe('openExecutable', () => {
     }
   });
 
+  it('finds versioned names (name@VERSION, name@@VERSION) and names with dots', () => {
+    using libc = openExecutable('libc.so.6');
+    const plain = libc.location('getppid').offset;
+    expect(libc.location('getppid@GLIBC_2.2.5').offset).toBe(plain);
+    expect(libc.location('getppid@@GLIBC_2.2.5').offset).toBe(plain);
+    expect(libc.locations(['getppid@GLIBC_2.2.5', 'getppid']).map((l) => l.offset)).toEqual([plain, plain]);
+    using exe = openExecutable(targets.pie);
+    using elf = ElfFile.open(targets.pie);
+    expect(exe.location('bpfkit.dotted').offset).toBe(elf.symbol('bpfkit.dotted').offset);
+    expect(exe.symbol(exe.location('bpfkit.dotted').offset)).toEqual({ symbol: 'bpfkit.dotted', offset: 0n });
+  });
+
   it('refuses an imported symbol, naming the library to probe instead', () => {
     using bash = openExecutable('/bin/bash');
     let err: unknown;

@@ -128,6 +128,13 @@ function sameLength(v: readonly unknown[], argument: string, n: number, what: st
   if (v.length !== 0 && v.length !== n) throw new InvalidArgumentError(argument, `${what}: have ${v.length} ${argument} but want ${n}`);
 }
 
+/** The uprobe_multi pid: 0 (every process) or a process ID. */
+export function multiPid(pid: unknown, what: string): number {
+  const p = pid ?? 0;
+  if (typeof p !== 'number' || !Number.isSafeInteger(p) || p < 0 || p > 0x7fffffff) throw new InvalidArgumentError('pid', `${what}: ${String(p)} is not a process ID`);
+  return p;
+}
+
 export interface MultiRequest {
   locations: ProbeLocation[];
   refCtrOffsets: readonly FileOffsetInput[];
@@ -208,8 +215,7 @@ export function attachUprobeMulti(exe: Executable, symbols: readonly string[], p
   sameLength(offsets, 'offsets', n, what);
   sameLength(refCtrOffsets, 'refCtrOffsets', n, what);
   sameLength(cookies, 'cookies', n, what);
-  const pid = o.pid ?? 0;
-  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 0 || pid > 0x7fffffff) throw new InvalidArgumentError('pid', `${what}: ${String(pid)} is not a process ID`);
+  const pid = multiPid(o.pid, what);
   if (o.fallback !== undefined && o.fallback !== 'uprobes') throw new InvalidArgumentError('fallback', `${what}: only 'uprobes' is a fallback`);
   if (syms.some((s) => typeof s !== 'string')) throw new InvalidArgumentError('symbols', `${what}: every symbol must be a string`);
   const locations = exe.locations(syms, addresses.length > 0 ? addresses : undefined, offsets.length > 0 ? offsets : undefined);

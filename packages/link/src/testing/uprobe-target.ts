@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { asm, type AsmItem, AttachType, Helper, type Map as BpfMap, Program, ProgramType } from '@bpfkit/ebpf';
 import * as sys from '@bpfkit/sys';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { leakedFds, linksOfPrograms, openFds } from './leaks.js';
 import { listEvents, parseGroupOwner } from '@bpfkit/tracefs';
 
 /**
- * The uprobe target: three functions called once per iteration, a libc call (getppid, which
+ * The uprobe target: four functions called once per iteration (one named `bpfkit.dotted`), a libc call (getppid, which
  * nothing else in the program calls) and a USDT probe `app:tick(i, i * 3)` that fires only while
  * its semaphore is set. `target N` runs N iterations; `target N wait` answers on stdin: `s` prints
  * the semaphore, `r` runs N iterations, anything else exits.
@@ -26,6 +28,9 @@ unsigned short app_tick_semaphore __attribute__((unused, section(".probes")));
 __attribute__((noipa)) int bpfkit_one(int x) { return x + 1; }
 __attribute__((noipa)) int bpfkit_two(int x) { return x + 2; }
 __attribute__((noipa)) int bpfkit_three(int x) { return x + 3; }
+/* A symbol with a dot, as gcc's .isra/.constprop clones and Go's main.main have. */
+__attribute__((noipa)) int bpfkit_dotted(int x) __asm__("bpfkit.dotted");
+int bpfkit_dotted(int x) { return x + 4; }
 
 static void run(int n) {
   volatile int acc = 0;
@@ -33,6 +38,7 @@ static void run(int n) {
     acc += bpfkit_one(i);
     acc += bpfkit_two(i);
     acc += bpfkit_three(i);
+    acc += bpfkit_dotted(i);
     acc += getppid() > 0;
     if (app_tick_semaphore) DTRACE_PROBE2(app, tick, i, i * 3);
   }
@@ -183,4 +189,37 @@ export function ourUprobeEvents(prefixes: readonly string[] = ['bpfkit']): strin
   return listEvents()
     .filter((e) => e.type === 'uprobe' && prefixes.some((p) => parseGroupOwner(e.group, p)?.pid === process.pid))
     .map((e) => `${e.group}/${e.name}`);
+}
+
+export interface UprobeSuite {
+  /** The built targets (from beforeAll on). */
+  readonly targets: Targets;
+  /** Records a program so afterAll can check that none of its links is left. */
+  track<P extends Program>(program: P): P;
+}
+
+/**
+ * beforeAll/afterAll of a uprobe test file: builds the targets, and afterwards checks that no
+ * link of the tracked programs, no uprobe event of this process and no fd is left.
+ */
+export function uprobeSuite(prefixes: readonly string[] = ['bpfkit']): UprobeSuite {
+  const programIds: number[] = [];
+  let fdsBefore: Map<number, string>;
+  let targets: Targets | undefined;
+  beforeAll(() => {
+    fdsBefore = openFds();
+    targets = buildTargets();
+  });
+  afterAll(() => {
+    targets?.remove();
+    expect(linksOfPrograms(programIds)).toEqual([]);
+    expect(ourUprobeEvents(prefixes)).toEqual([]);
+    expect(leakedFds(fdsBefore)).toEqual([]);
+  });
+  return {
+    get targets() {
+      return targets!;
+    },
+    track: (p) => (programIds.push(p.info().id), p),
+  };
 }
