@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { fromNodeError, InvalidArgumentError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { fromNodeError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import type { ProbeEvent } from '@bpfkit/tracefs';
-import type { LinkInfo } from './info.js';
-import { createLink, RawLink, type Link, type LinkMechanism, type RawLinkInit } from './link.js';
-import type { ProgramRef } from './program-ref.js';
+import { createLink, RawLink, type LinkMechanism, type RawLinkInit } from './link.js';
+import { UnlinkedAttachment } from './unlinked.js';
 
 const EINVAL = 22;
 const ENOENT = 2;
 const ENOTSUPP = 524;
 const EILSEQ = 84;
+const EEXIST = 17;
 
 /** How a program was attached to its perf event: a bpf_link (5.15+) or the SET_BPF ioctl. */
 export type PerfAttach = 'perf_event+bpf_link' | 'perf_event+ioctl';
@@ -100,32 +100,28 @@ function dupPerfEvent(perfEvent: sys.FD | undefined): sys.FD {
   return perfEvent.dup();
 }
 
-const noLinkFd = (what: string): NotSupportedError =>
-  new NotSupportedError(`${what} of a perf event attached with PERF_EVENT_IOC_SET_BPF`, {
-    minimumKernel: '5.15',
-    detail: 'kernels without perf event links give no link fd',
-  });
-
 /**
  * A program attached to a perf event with PERF_EVENT_IOC_SET_BPF (kernels before 5.15). There is no
  * link fd: `fd` is -1, and pin, info, update and detach are NotSupportedError. Closing the perf
  * event detaches the program.
  */
-export class PerfEventIoctlLink implements Link {
+export class PerfEventIoctlLink extends UnlinkedAttachment {
   readonly #held: Held;
-  readonly mechanism: LinkMechanism;
   readonly perfAttach: PerfAttach = 'perf_event+ioctl';
-  readonly isPinned = false;
 
   /** @internal */
   constructor(perfEvent: sys.FD, event?: ProbeEvent) {
+    super(mechanismOf('perf_event+ioctl', event));
     this.#held = { perfEvent, event };
-    this.mechanism = mechanismOf('perf_event+ioctl', event);
     finalizer.register(this, this.#held, this);
   }
 
-  get fd(): number {
-    return -1;
+  protected get label(): string {
+    return 'perf event attachment';
+  }
+
+  protected get why(): string {
+    return 'the program was attached with PERF_EVENT_IOC_SET_BPF (kernels before 5.15 have no perf event links)';
   }
 
   get closed(): boolean {
@@ -140,27 +136,6 @@ export class PerfEventIoctlLink implements Link {
     return dupPerfEvent(this.#held.perfEvent);
   }
 
-  update(program: ProgramRef): void {
-    if (program == null) throw new InvalidArgumentError('program', 'update perf event link: a program is required');
-    throw new NotSupportedError('updating a perf event link', { detail: 'the kernel cannot detach a program from a perf event' });
-  }
-
-  pin(_path: string): void {
-    throw noLinkFd('pinning');
-  }
-
-  unpin(): void {
-    throw noLinkFd('unpinning');
-  }
-
-  detach(): void {
-    throw noLinkFd('detaching');
-  }
-
-  info(): LinkInfo {
-    throw noLinkFd('link info');
-  }
-
   /** Closes the perf event (which detaches the program), then removes the tracefs event. */
   close(): void {
     finalizer.unregister(this);
@@ -172,10 +147,6 @@ export class PerfEventIoctlLink implements Link {
     await closeHeldAsync(this.#held);
   }
 
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
   toString(): string {
     return `PerfEventIoctlLink(${this.#held.perfEvent})`;
   }
@@ -185,7 +156,6 @@ export class PerfEventIoctlLink implements Link {
 export type AnyPerfEventLink = PerfEventLink | PerfEventIoctlLink;
 
 export interface AttachPerfEventFdOptions {
-  program: ProgramRef;
   /** The program's fd, already checked by the caller. */
   progFd: number;
   /** The perf event; owned by the returned link, or closed (with `event`) on failure. */
@@ -209,10 +179,12 @@ export function attachToPerfEvent(opts: AttachPerfEventFdOptions): AnyPerfEventL
   try {
     if (opts.perfAttach === 'perf_event+bpf_link') sys.haveBPFLinkPerfEvent();
     if (opts.perfAttach !== 'perf_event+ioctl' && (opts.perfAttach !== undefined || havePerfLink())) {
-      const fd = createLink(
-        { kind: 'perfEvent', progFd: opts.progFd, targetFd: perfEvent.fd, attachType: sys.AttachType.PerfEvent, bpfCookie: opts.cookie },
-        `attach ${what}`,
-      );
+      let fd: sys.FD;
+      try {
+        fd = createLink({ kind: 'perfEvent', progFd: opts.progFd, targetFd: perfEvent.fd, attachType: sys.AttachType.PerfEvent, bpfCookie: opts.cookie }, `attach ${what}`);
+      } catch (err) {
+        throw err instanceof SyscallError ? withEexistHint(err, `attach ${what}`) : err;
+      }
       return new PerfEventLink(fd, {}, perfEvent, event);
     }
     if (opts.cookie !== undefined && BigInt(opts.cookie) !== 0n) {
@@ -221,7 +193,7 @@ export function attachToPerfEvent(opts: AttachPerfEventFdOptions): AnyPerfEventL
     try {
       sys.perfEventSetBpf(perfEvent.fd, opts.progFd);
     } catch (err) {
-      throw err instanceof SyscallError ? err.withContext(`attach ${what}: setting the perf event's BPF program`) : err;
+      throw err instanceof SyscallError ? withEexistHint(err, `attach ${what}: setting the perf event's BPF program`) : err;
     }
     try {
       sys.perfEventEnable(perfEvent.fd);
@@ -234,6 +206,12 @@ export function attachToPerfEvent(opts: AttachPerfEventFdOptions): AnyPerfEventL
     event?.close();
     throw err;
   }
+}
+
+/** The kernel keeps one copy of a program per event (tracepoints, probes): say so for EEXIST. */
+function withEexistHint(err: SyscallError, context: string): SyscallError {
+  if (err.errno !== EEXIST) return err;
+  return new SyscallError(err.syscall, err.errno, { context, hint: 'the program is attached to this perf event already', cause: err });
 }
 
 /** Whether BPF_LINK_CREATE(BPF_PERF_EVENT) works; an inconclusive probe selects the ioctl, as cilium does. */
