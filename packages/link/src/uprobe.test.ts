@@ -12,9 +12,9 @@ import { PerfEventIoctlLink, PerfEventLink } from './perf-event.js';
 import { attachUprobe } from './uprobe.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, openFds } from './testing/leaks.js';
-import { thrown } from './testing/thrown.js';
-import { adding, attachCookie, ourUprobeEvents, runTarget, uprobeSuite, WaitingTarget } from './testing/uprobe-target.js';
+import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
+import { thrown } from './testing/fire.js';
+import { adding, attachCookie, runTarget, uprobeSuite, WaitingTarget } from './testing/uprobe-target.js';
 
 const KPROBE = { type: ProgramType.Kprobe } as const;
 const N = 7;
@@ -24,7 +24,7 @@ function haveTracefsUprobes(): void {
 }
 
 describe('uprobes on the real kernel', () => {
-  const suite = uprobeSuite(['bpfkit', 'bpfkit_test']);
+  const suite = uprobeSuite();
   const { track } = suite;
 
   for (const build of ['pie', 'noPie', 'stripped'] as const) {
@@ -154,13 +154,13 @@ describe('uprobes on the real kernel', () => {
     expect(a.mechanism).toBe('tracefs');
     const group = (a as PerfEventLink | PerfEventIoctlLink).tracefsEvent!.group;
     expect(group).toMatch(new RegExp(`^bpfkit_test_${process.pid}_`));
-    expect(ourUprobeEvents(['bpfkit', 'bpfkit_test'])).toHaveLength(2);
+    expect(tracefsEventsOfThisProcess()).toHaveLength(2);
     runTarget(suite.targets.pie, N);
     expect(readCounter(map, 0)).toBe(BigInt(N));
     expect(readCounter(map, 1)).toBe(BigInt(N));
     a.close();
     b.close();
-    expect(ourUprobeEvents(['bpfkit', 'bpfkit_test'])).toEqual([]);
+    expect(tracefsEventsOfThisProcess()).toEqual([]);
     runTarget(suite.targets.pie, N);
     expect(readCounter(map, 0)).toBe(BigInt(N));
   });
@@ -255,6 +255,6 @@ describe('uprobes on the real kernel', () => {
     exe.dropSymbols();
     bash.dropSymbols();
     expect(leakedFds(before)).toEqual([]);
-    expect(ourUprobeEvents()).toEqual([]);
+    expect(tracefsEventsOfThisProcess()).toEqual([]);
   });
 });

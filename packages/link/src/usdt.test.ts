@@ -8,7 +8,7 @@ import { UprobeGroupLink, UprobeMultiLink } from './uprobe-multi.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, openFds } from './testing/leaks.js';
-import { thrown } from './testing/thrown.js';
+import { thrown } from './testing/fire.js';
 import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, WaitingTarget } from './testing/uprobe-target.js';
 
 const N = 9;

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { asm, type AsmItem, AttachType, Helper, type Map as BpfMap, Program, ProgramType } from '@bpfkit/ebpf';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { leakedFds, linksOfPrograms, openFds } from './leaks.js';
-import { listEvents, parseGroupOwner } from '@bpfkit/tracefs';
+import { afterAll, beforeAll } from 'vitest';
+import { leakCheckedPrograms } from './suite.js';
 
 /**
  * The uprobe target: four functions called once per iteration (one named `bpfkit.dotted`), a libc call (getppid, which
@@ -184,13 +183,6 @@ export function adding(map: BpfMap, value: AsmItem[], attachType?: AttachType): 
 /** r7 = bpf_get_attach_cookie(ctx). */
 export const attachCookie: AsmItem[] = [asm.mov64('r1', 'r6'), asm.call(Helper.GetAttachCookie), asm.mov64('r7', 'r0')];
 
-/** uprobe events in tracefs whose group names this process as the owner (made with `prefixes`). */
-export function ourUprobeEvents(prefixes: readonly string[] = ['bpfkit']): string[] {
-  return listEvents()
-    .filter((e) => e.type === 'uprobe' && prefixes.some((p) => parseGroupOwner(e.group, p)?.pid === process.pid))
-    .map((e) => `${e.group}/${e.name}`);
-}
-
 export interface UprobeSuite {
   /** The built targets (from beforeAll on). */
   readonly targets: Targets;
@@ -199,27 +191,20 @@ export interface UprobeSuite {
 }
 
 /**
- * beforeAll/afterAll of a uprobe test file: builds the targets, and afterwards checks that no
- * link of the tracked programs, no uprobe event of this process and no fd is left.
+ * For a uprobe test file: builds the targets before its tests and removes them after, with
+ * testing/suite.ts's leak checks (links of the tracked programs, fds, tracefs events).
  */
-export function uprobeSuite(prefixes: readonly string[] = ['bpfkit']): UprobeSuite {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
+export function uprobeSuite(): UprobeSuite {
+  const track = leakCheckedPrograms();
   let targets: Targets | undefined;
   beforeAll(() => {
-    fdsBefore = openFds();
     targets = buildTargets();
   });
-  afterAll(() => {
-    targets?.remove();
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(ourUprobeEvents(prefixes)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  afterAll(() => targets?.remove());
   return {
     get targets() {
       return targets!;
     },
-    track: (p) => (programIds.push(p.info().id), p),
+    track: (p) => (track(p), p),
   };
 }
