@@ -5,7 +5,7 @@ import { ElfFile, ImportedSymbolError, resolveLibrary } from '@bpfkit/elf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openExecutable } from './executable.js';
-import { buildTargets, type Targets, WaitingTarget } from './testing/uprobe-target.js';
+import { buildTargets, type Targets, withTargets } from './testing/uprobe-target.js';
 
 describe('openExecutable', () => {
   let targets: Targets;
@@ -76,16 +76,13 @@ describe('openExecutable', () => {
     using libc = openExecutable('libc.so.6');
     expect(libc.path).toBe(resolveLibrary('libc.so.6'));
     expect(libc.location('getppid').offset).toBeGreaterThan(0n);
-    const t = await WaitingTarget.start(targets.pie, 1);
-    try {
+    await withTargets(targets.pie, 1, 1, async (t) => {
       using mapped = openExecutable('libc.so.6', { pid: t.pid });
       expect(mapped.location('getppid').offset).toBe(libc.location('getppid').offset);
       using viaRoot = openExecutable(targets.pie, { pid: t.pid });
       // Same mount namespace: the plain path names the same file.
       expect(viaRoot.path).toBe(targets.pie);
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it('finds versioned names (name@VERSION, name@@VERSION) and names with dots', () => {

@@ -11,7 +11,7 @@ import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 import { thrown } from './testing/fire.js';
-import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, WaitingTarget } from './testing/uprobe-target.js';
+import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const N = 5;
 const FUNCS = ['bpfkit_one', 'bpfkit_two', 'bpfkit_three'];
@@ -57,17 +57,13 @@ describe('uprobe_multi on the real kernel', () => {
     using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, multi()));
-    const [mine, other] = [await WaitingTarget.start(suite.targets.pie, N), await WaitingTarget.start(suite.targets.pie, N)];
-    try {
+    await withTargets(suite.targets.pie, N, 2, async (mine, other) => {
       using _ = exe.uprobeMulti(FUNCS, prog, { pid: mine.pid });
       await other.run();
       await mine.run();
       await other.run();
       expect(readCounter(map)).toBe(BigInt(3 * N));
-    } finally {
-      await mine.stop();
-      await other.stop();
-    }
+    });
   });
 
   it('refCtrOffsets: the semaphore is raised while the link exists and dropped after close', async (ctx) => {
@@ -78,17 +74,14 @@ describe('uprobe_multi on the real kernel', () => {
     using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, multi()));
-    const t = await WaitingTarget.start(suite.targets.pie, N);
-    try {
+    await withTargets(suite.targets.pie, N, 1, async (t) => {
       const link = exe.uprobeMulti([], prog, { addresses: [tick.locationOffset], refCtrOffsets: [tick.semaphoreOffset!] });
       expect(await t.semaphore()).toBeGreaterThan(0);
       await t.run();
       expect(readCounter(map)).toBe(BigInt(N));
       link.close();
       expect(await t.semaphore()).toBe(0);
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it("/bin/bash main, _start, check_dev_tty: entry counts >= 3 and return counts >= 1 for `bash --help` (cilium's suite)", async (ctx) => {

@@ -14,7 +14,7 @@ import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
 import { thrown } from './testing/fire.js';
-import { adding, attachCookie, runTarget, uprobeSuite, WaitingTarget } from './testing/uprobe-target.js';
+import { adding, attachCookie, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const KPROBE = { type: ProgramType.Kprobe } as const;
 const N = 7;
@@ -70,8 +70,7 @@ describe('uprobes on the real kernel', () => {
     using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
-    const [mine, other] = [await WaitingTarget.start(suite.targets.pie, N), await WaitingTarget.start(suite.targets.pie, N)];
-    try {
+    await withTargets(suite.targets.pie, N, 2, async (mine, other) => {
       using _ = exe.uprobe('bpfkit_three', prog, { pid: mine.pid });
       await other.run();
       expect(readCounter(map)).toBe(0n);
@@ -79,10 +78,7 @@ describe('uprobes on the real kernel', () => {
       expect(readCounter(map)).toBe(BigInt(N));
       await other.run();
       expect(readCounter(map)).toBe(BigInt(N));
-    } finally {
-      await mine.stop();
-      await other.stop();
-    }
+    });
   });
 
   it("a libc function probed through openExecutable('libc.so.6') counts the target's calls", async (ctx) => {
@@ -91,8 +87,7 @@ describe('uprobes on the real kernel', () => {
     using libc = openExecutable('libc.so.6');
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
-    const t = await WaitingTarget.start(suite.targets.pie, N);
-    try {
+    await withTargets(suite.targets.pie, N, 1, async (t) => {
       // Every process calls into libc: the pid keeps the count to the target's own calls.
       const link = libc.uprobe('getppid', prog, { pid: t.pid });
       await t.run();
@@ -100,9 +95,7 @@ describe('uprobes on the real kernel', () => {
       link.close();
       await t.run();
       expect(readCounter(map)).toBe(BigInt(N));
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it('refCtrOffset: the semaphore is non-zero while the uprobe exists and zero after close', async (ctx) => {
@@ -114,8 +107,7 @@ describe('uprobes on the real kernel', () => {
     using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
-    const t = await WaitingTarget.start(suite.targets.pie, N);
-    try {
+    await withTargets(suite.targets.pie, N, 1, async (t) => {
       expect(await t.semaphore()).toBe(0);
       const link = exe.uprobe('', prog, { address: tick.locationOffset, refCtrOffset: tick.semaphoreOffset });
       expect(await t.semaphore()).toBeGreaterThan(0);
@@ -123,9 +115,7 @@ describe('uprobes on the real kernel', () => {
       expect(readCounter(map)).toBe(BigInt(N));
       link.close();
       expect(await t.semaphore()).toBe(0);
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it('the cookie is read back by the program with bpf_get_attach_cookie', async (ctx) => {

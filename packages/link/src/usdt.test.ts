@@ -9,7 +9,7 @@ import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { leakedFds, openFds } from './testing/leaks.js';
 import { thrown } from './testing/fire.js';
-import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, WaitingTarget } from './testing/uprobe-target.js';
+import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const N = 9;
 /** DTRACE_PROBE2(app, tick, i, i * 3) for i in 0..N-1: the first argument sums to this, the second to three times it. */
@@ -83,8 +83,7 @@ describe('USDT probes on the real kernel', () => {
     using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, kprobe()));
-    const [mine, other] = [await WaitingTarget.start(suite.targets.pie, N), await WaitingTarget.start(suite.targets.pie, N)];
-    try {
+    await withTargets(suite.targets.pie, N, 2, async (mine, other) => {
       expect(await mine.semaphore()).toBe(0);
       const link = exe.usdt('app', 'tick', prog, { pid: mine.pid });
       expect(await mine.semaphore()).toBeGreaterThan(0);
@@ -95,10 +94,7 @@ describe('USDT probes on the real kernel', () => {
       expect(await mine.semaphore()).toBe(0);
       await mine.run();
       expect(readCounter(map)).toBe(BigInt(N));
-    } finally {
-      await mine.stop();
-      await other.stop();
-    }
+    });
   });
 
   it('the cookie is read back with bpf_get_attach_cookie at every location', async (ctx) => {

@@ -143,6 +143,17 @@ export class WaitingTarget {
   }
 }
 
+/** Runs `fn` with `count` waiting targets of `path` (n iterations each), and stops them after. */
+export async function withTargets(path: string, n: number, count: number, fn: (...targets: WaitingTarget[]) => Promise<void>): Promise<void> {
+  const targets: WaitingTarget[] = [];
+  try {
+    for (let i = 0; i < count; i++) targets.push(await WaitingTarget.start(path, n));
+    await fn(...targets);
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+}
+
 /** The attach type a program for uprobe_multi (or USDT, which uses it) needs on this kernel. */
 export function multiAttachType(): AttachType | undefined {
   try {
