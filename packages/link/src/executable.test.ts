@@ -5,7 +5,7 @@ import { ElfFile, ImportedSymbolError, resolveLibrary } from '@bpfkit/elf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openExecutable } from './executable.js';
-import { buildTargets, type Targets, withTargets } from './testing/uprobe-target.js';
+import { BUILD_TIMEOUT_MS, buildTargets, type Targets, withTargets } from './testing/uprobe-target.js';
 
 describe('openExecutable', () => {
   let targets: Targets;
@@ -14,7 +14,7 @@ describe('openExecutable', () => {
   beforeAll(() => {
     targets = buildTargets();
     scratch = mkdtempSync(join(tmpdir(), 'bpfkit-exe-'));
-  });
+  }, BUILD_TIMEOUT_MS);
   afterAll(() => {
     targets.remove();
     rmSync(scratch, { recursive: true, force: true });

@@ -73,6 +73,9 @@ export interface Targets {
   remove(): void;
 }
 
+/** gcc under TCG on a cold page cache (the first file of a VM run) takes minutes for the four builds. */
+export const BUILD_TIMEOUT_MS = 600_000;
+
 /** Builds the target four ways in a temp dir (the VMs run the host's userspace read-only). */
 export function buildTargets(): Targets {
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-uprobe-'));
@@ -210,7 +213,7 @@ export function uprobeSuite(): UprobeSuite {
   let targets: Targets | undefined;
   beforeAll(() => {
     targets = buildTargets();
-  });
+  }, BUILD_TIMEOUT_MS);
   afterAll(() => targets?.remove());
   return {
     get targets() {
