@@ -201,6 +201,8 @@ const PROBES: Record<AttachKind, Probe> = {
       return 'uprobe_multi';
     } catch (err) {
       if (!isNotSupported(err)) throw err;
+      // One uprobe per location, each raising the probe's semaphore through the PMU's ref_ctr_offset.
+      sys.haveRefCtrOffsetPMU();
       return perfLinkOrIoctl();
     }
   },
