@@ -1,0 +1,23 @@
+import { ProgramType } from '@bpfkit/ebpf';
+import { openFiles } from './file-opens.js';
+import { counted, kind } from './kind.js';
+import { libraryFunction } from '../library.js';
+import type { ProbeFunction } from './link-api.js';
+
+/** kprobe and kretprobe rows: vfs_open, fired by the demo's own file opens. */
+export function probeRow(name: 'kprobe' | 'kretprobe') {
+  return kind({
+    name,
+    feature: name,
+    needs: [name],
+    hook: `${name === 'kprobe' ? 'entry' : 'return'} of the kernel's vfs_open; the demo opens /dev/null`,
+    setup(env) {
+      const map = env.counter(name);
+      const program = env.counting(name, map, { type: ProgramType.Kprobe });
+      return counted(env.own(`${name} link`, libraryFunction<ProbeFunction>(name)('vfs_open', program)), map);
+    },
+    trigger: () => openFiles(2),
+  });
+}
+
+export const kprobe = probeRow('kprobe');

@@ -1,0 +1,20 @@
+import { ProgramType } from '@bpfkit/ebpf';
+import { libraryFunction } from '../library.js';
+import { openFiles } from './file-opens.js';
+import { counted, kind } from './kind.js';
+import type { TracepointFunction } from './link-api.js';
+
+const name = 'tracepoint';
+
+export const tracepoint = kind({
+  name,
+  feature: name,
+  needs: ['tracepoint'],
+  hook: 'syscalls/sys_enter_openat; the demo opens /dev/null',
+  setup(env) {
+    const map = env.counter(name);
+    const program = env.counting(name, map, { type: ProgramType.TracePoint });
+    return counted(env.own(`${name} link`, libraryFunction<TracepointFunction>('tracepoint')('syscalls', 'sys_enter_openat', program)), map);
+  },
+  trigger: () => openFiles(2),
+});
