@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { features } from '@bpfkit/link';
+import { requireRoot } from '../../../testing/feature.js';
+import { KINDS } from './kinds/index.js';
+import { missingExports } from './library.js';
+import { startDemo, type JsonResult } from './testing/demo.js';
+import { leftovers, NOTHING } from './testing/leftovers.js';
+
+const pids: number[] = [];
+
+afterAll(() => {
+  for (const pid of pids) expect(leftovers(pid)).toEqual(NOTHING);
+});
+
+describe('bpfkit-demo --json, end to end', () => {
+  it('has every row; what this kernel supports and the library implements fired, the rest says why not', async (ctx) => {
+    requireRoot(ctx);
+    const run = startDemo(['--json', '--duration', '2']);
+    pids.push(run.child.pid!);
+    const { code, stdout, stderr } = await run.done;
+    const result = JSON.parse(stdout) as JsonResult;
+    expect(result.rows.map((r) => r.kind)).toEqual(KINDS.map((k) => k.name));
+
+    const report = new Map(features().map((f) => [f.kind as string, f]));
+    for (const [i, kind] of KINDS.entries()) {
+      const row = result.rows[i]!;
+      const feature = report.get(kind.feature)!;
+      const missing = missingExports(kind.needs);
+      if (missing.length > 0) {
+        expect(row, kind.name).toMatchObject({ status: 'not implemented', hits: null, mechanism: null });
+        expect(row.reason).toBe(`no ${missing.join(', ')}`);
+      } else if (!feature.supported) {
+        expect(row, kind.name).toMatchObject({ status: 'not supported', reason: feature.reason, hits: null });
+      } else {
+        expect(row, `${kind.name}: ${row.reason ?? ''}`).toMatchObject({ status: 'fired' });
+        expect(row.hits, kind.name).toBeGreaterThan(0);
+        expect(row.mechanism, kind.name).toMatch(/^[a-z_+]+$/);
+        if (row.expected !== undefined) expect(row.hits, kind.name).toBe(row.expected);
+      }
+    }
+    expect(result.ok).toBe(true);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toBe('');
+  });
+
+  it('--only runs the rows it names, by row name or by kind', async (ctx) => {
+    requireRoot(ctx);
+    const run = startDemo(['--json', '--duration', '0.5', '--only', 'netns,socket_filter']);
+    pids.push(run.child.pid!);
+    const { code, stdout } = await run.done;
+    expect((JSON.parse(stdout) as JsonResult).rows.map((r) => r.kind)).toEqual(['netns/sk_lookup', 'netns/flow_dissector', 'socket_filter']);
+    expect(code).toBe(0);
+  });
+
+  it('an unknown --only name is refused before anything is attached', async (ctx) => {
+    requireRoot(ctx);
+    const run = startDemo(['--only', 'nosuchkind']);
+    pids.push(run.child.pid!);
+    const { code, stdout, stderr } = await run.done;
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/--only: no row named nosuchkind; rows: cgroup, /);
+  });
+
+  it('--features prints the features() report', async (ctx) => {
+    requireRoot(ctx);
+    const run = startDemo(['--features', '--json']);
+    const { code, stdout } = await run.done;
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(features());
+  });
+});
