@@ -68,7 +68,7 @@ try {
   // The ELF reader works on its own: look up a symbol in the node binary.
   const sym = run('node', ['-e', `const { ElfFile } = require('@bpfkit/elf'); const e = ElfFile.open(process.execPath); console.log(typeof e.symbol('main').value); e.close();`], elfDir).trim();
   if (sym !== 'bigint') fail(`@bpfkit/elf: symbol lookup from the installed package gave ${sym}`);
-  const sysDir = installAlone('@bpfkit/sys', ['@bpfkit/errors'], { native: true });
+  const sysDir = installAlone('@bpfkit/sys', ['@bpfkit/errors', '@bpfkit/tracefs'], { native: true });
   const kv = run('node', ['--input-type=module', '-e', `import { kernelVersion } from '@bpfkit/sys'; console.log(kernelVersion().major)`], sysDir).trim();
   if (!(Number(kv) >= 4)) fail(`@bpfkit/sys: kernelVersion() from the installed package gave ${kv}`);
 } catch (err) {

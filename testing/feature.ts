@@ -4,6 +4,7 @@
  * is new enough for the feature, unless the probe found it was built without it (missingConfig).
  */
 import { release } from 'node:os';
+import { Errno } from '@bpfkit/errors';
 
 interface SkipContext {
   skip(note?: string): never;
@@ -21,13 +22,13 @@ export const strict = process.env.BPFKIT_STRICT === '1';
 export const isRoot = process.getuid?.() === 0;
 
 /**
- * The same test as @bpfkit/errors' isNotSupported, by shape: this file sits outside every
- * package and so cannot import one.
+ * The same test as @bpfkit/errors' isNotSupported, by shape, so an error from any copy of the
+ * packages (a dist build, a packed tarball) counts.
  */
 function isNotSupported(err: unknown): boolean {
   for (let e = err, depth = 0; e != null && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, errno } = e as { code?: unknown; errno?: unknown };
-    if (code === 'ERR_BPF_NOT_SUPPORTED' || errno === 95 || errno === 524) return true;
+    if (code === 'ERR_BPF_NOT_SUPPORTED' || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP) return true;
   }
   return false;
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@bpfkit/errors';
+import { closedError, InvalidArgumentError } from '@bpfkit/errors';
 import { Helper } from './helper.js';
 
 /** eBPF registers; r10 is the read-only frame pointer. */
@@ -218,9 +218,8 @@ export function encode(items: readonly AsmItem[]): Uint8Array {
       else off = off16(rel, `jump to ${item.target}`);
     }
     if (item.map) {
-      const fd = item.map.fd;
-      if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('map', `instruction ${pc} refers to a closed map`);
-      imm = fd;
+      imm = item.map.fd;
+      if (!Number.isInteger(imm) || imm < 0) throw closedError('map', { attempted: `encode instruction ${pc}, which loads a closed map` });
     }
     const at = pc * 8;
     view.setUint8(at, item.code);

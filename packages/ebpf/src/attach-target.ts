@@ -1,6 +1,7 @@
 import { findKernelType, Kind } from '@bpfkit/btf';
-import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import type { FD } from '@bpfkit/sys';
+import { argumentFd } from './fd-object.js';
 import { moduleBTFObject, programBTF } from './kernel-btf.js';
 import type { LoaderSyscalls } from './syscalls.js';
 import { AttachType, ProgramType } from './types.js';
@@ -24,7 +25,6 @@ export interface TargetRequest {
   attachTarget?: { readonly fd: number };
 }
 
-const EPERM = 1;
 
 /** The kernel BTF name and kind `attachTo` stands for (cilium's findProgramTargetInKernel). */
 export function kernelTargetName(type: number, attachType: number, attachTo: string): { name: string; kind: Kind } | undefined {
@@ -63,8 +63,7 @@ export function resolveTarget(req: TargetRequest, sc: LoaderSyscalls): ResolvedT
       throw new InvalidArgumentError('attachTarget', 'only Extension programs and Tracing fentry/fexit programs attach to another program');
     }
     if (attachTo === undefined) throw new InvalidArgumentError('attachTo', 'attachTarget needs the name of the function to attach to');
-    if (!Number.isInteger(attachTarget.fd) || attachTarget.fd < 0) throw new InvalidArgumentError('attachTarget', 'the target program is closed');
-    const spec = programBTF(attachTarget.fd, 'the target program', sc);
+    const spec = programBTF(argumentFd(attachTarget, 'attachTarget', 'program'), 'the target program', sc);
     const ids = spec.findTypeIds(attachTo, Kind.Func);
     if (ids.length === 0) throw new SymbolNotFoundError(attachTo, { path: 'the target program', detail: 'no FUNC of that name in its BTF' });
     return { attachBtfId: ids[0]!, attachProgFd: attachTarget.fd, fds: [] };
@@ -99,8 +98,8 @@ function kernelTarget(attachTo: string, name: string, kind: Kind, sc: LoaderSysc
     fd = moduleBTFObject(found.module, sc);
   } catch (err) {
     // cilium folds EPERM while walking BTF objects into "not found".
-    if (err instanceof SyscallError && err.errno === EPERM) {
-      throw new SymbolNotFoundError(attachTo, { path: `module ${found.module}`, detail: 'its BTF object could not be opened (EPERM)', cause: err });
+    if (err instanceof SyscallError && err.errno === Errno.EPERM) {
+      throw new SymbolNotFoundError(attachTo, { path: `module ${found.module}`, detail: 'its BTF object could not be opened (Errno.EPERM)', cause: err });
     }
     throw err;
   }

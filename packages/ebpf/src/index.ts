@@ -3,7 +3,10 @@ export type { AsmItem, FdSource, Instruction, Label, Register, Size } from './as
 export { counterProgram } from './counter.js';
 export type { CounterProgramOptions } from './counter.js';
 export { Helper } from './helper.js';
-export { Map, MapUpdateFlags, possibleCPUs } from './map.js';
+export { argumentFd, FdObject, openByID, openPinnedAs, wrapForeignFd } from './fd-object.js';
+export { OBJECT_LABEL } from './object.js';
+export type { PinnedOptions } from './object.js';
+export { BpfMap, Map, MapUpdateFlags, possibleCPUs } from './map.js';
 export type { MapCreateOptions, MapInfo } from './map.js';
 export { Program } from './program.js';
 export type { ProgramBTF, ProgramInfo, ProgramLoadOptions, TestRunOptions, TestRunResult } from './program.js';

@@ -2,12 +2,11 @@ import { BtfBuilder, Kind, Linkage, loadKernelBTF, Spec } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { expectNoFdLeak, openFds, requireRoot } from '@bpfkit/testing';
 import { asm } from './asm.js';
 import { moduleBTFObject, programBTF } from './kernel-btf.js';
 import { Program } from './program.js';
 import { kernelSyscalls } from './syscalls.js';
-import { expectNoFdLeak, openFds } from './testing/fds.js';
 import { ProgramType } from './types.js';
 
 describe('kernel BTF objects (real kernel)', () => {

@@ -1,9 +1,8 @@
 import { Spec } from '@bpfkit/btf';
-import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import type { FD } from '@bpfkit/sys';
 import type { LoaderSyscalls } from './syscalls.js';
 
-const ENOENT = 2;
 
 /**
  * The kernel BTF object of a module, as an owned fd (for attach_btf_obj_fd): walks BTF IDs as
@@ -16,7 +15,7 @@ export function moduleBTFObject(module: string, sc: LoaderSyscalls): FD {
       fd = sc.btfGetFdById(id);
     } catch (err) {
       // Freed between GET_NEXT_ID and GET_FD_BY_ID.
-      if (err instanceof SyscallError && err.errno === ENOENT) continue;
+      if (err instanceof SyscallError && err.errno === Errno.ENOENT) continue;
       throw err;
     }
     try {

@@ -3,11 +3,10 @@ import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit
 import { BtfBuilder } from '@bpfkit/btf';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { collectGarbage, expectNoFdLeak, openFds, requireRoot } from '@bpfkit/testing';
 import { Map, MapUpdateFlags, possibleCPUs } from './map.js';
 import { Program } from './program.js';
 import { asm } from './asm.js';
-import { collectGarbage, expectNoFdLeak, openFds } from './testing/fds.js';
 import { MapType, ProgramType } from './types.js';
 
 const pinPath = (what: string) => `/sys/fs/bpf/bpfkit-ebpf-test-${process.pid}-${what}`;

@@ -3,13 +3,14 @@ import { BtfBuilder, findKernelType, Kind } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { moduleBTFObject } from './kernel-btf.js';
-import { adopt, checkForeignFd, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
+import { argumentFd, FdObject, openByID, openPinnedAs, wrapForeignFd } from './fd-object.js';
+import { objectName, u32Option, type PinnedOptions } from './object.js';
 import { kernelSyscalls } from './syscalls.js';
 import { MapType } from './types.js';
 
-/** Flags for update(), cilium's UpdateAny/UpdateNoExist/UpdateExist/UpdateLock. */
-export const MapUpdateFlags = { Any: 0, NoExist: 1, Exist: 2, Lock: 4 } as const;
-export type MapUpdateFlags = (typeof MapUpdateFlags)[keyof typeof MapUpdateFlags];
+/** Flags for update(), cilium's UpdateAny/UpdateNoExist/UpdateExist/UpdateLock: sys's one UpdateFlags table. */
+export const MapUpdateFlags = sys.UpdateFlags;
+export type MapUpdateFlags = sys.UpdateFlags;
 
 export interface MapCreateOptions {
   type: MapType;
@@ -24,7 +25,7 @@ export interface MapCreateOptions {
   /** Up to 15 characters of [A-Za-z0-9_.]; others are dropped, longer names truncated. */
   name?: string;
   /** Template for the inner maps of ArrayOfMaps/HashOfMaps. */
-  innerMap?: Map;
+  innerMap?: BpfMap;
   numaNode?: number;
   /** BTF describing key and value. */
   btf?: { data: Uint8Array; keyTypeId: number; valueTypeId: number };
@@ -59,19 +60,22 @@ function placeholderBTF(): Uint8Array {
   return b.encode();
 }
 
-/** An eBPF map. Owns its fd; close it (or `using` it), or the finalizer will. */
-export class Map {
-  readonly #fd: sys.FD;
+type MapMeta = { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string };
+
+/**
+ * An eBPF map. Owns its fd; close it (or `using` it), or the finalizer will. Named BpfMap so
+ * importing it never shadows the global Map (`Map` stays exported as an alias).
+ */
+export class BpfMap extends FdObject {
   readonly type: MapType;
   readonly keySize: number;
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
   readonly name: string;
-  #pinnedPath: string | undefined;
 
-  private constructor(fd: sys.FD, meta: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }) {
-    this.#fd = fd;
+  private constructor(fd: sys.FD, meta: MapMeta, pinnedPath?: string) {
+    super(fd, 'map', pinnedPath);
     this.type = meta.type as MapType;
     this.keySize = meta.keySize;
     this.valueSize = meta.valueSize;
@@ -81,14 +85,13 @@ export class Map {
   }
 
   /** Create a map (BPF_MAP_CREATE). */
-  static create(opts: MapCreateOptions): Map {
+  static create(opts: MapCreateOptions): BpfMap {
     if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError('options', 'must be an object');
     const type = u32Option(opts.type, 'type', true)!;
     const name = objectName(opts.name ?? '');
     const flags = u32Option(opts.flags, 'flags') ?? 0;
-    if (opts.innerMap !== undefined && (!(opts.innerMap instanceof Map) || opts.innerMap.fd < 0)) {
-      throw new InvalidArgumentError('innerMap', 'must be an open Map');
-    }
+    if (opts.innerMap !== undefined && !(opts.innerMap instanceof BpfMap)) throw new InvalidArgumentError('innerMap', 'must be an open Map');
+    const innerMapFd = opts.innerMap === undefined ? undefined : argumentFd(opts.innerMap, 'innerMap', 'map');
     if (type === MapType.StructOpsMap) return createStructOps(opts, name, flags);
     const keySize = u32Option(opts.keySize, 'keySize', true)!;
     const valueSize = u32Option(opts.valueSize, 'valueSize', true)!;
@@ -103,14 +106,14 @@ export class Map {
         maxEntries,
         mapFlags: flags,
         mapName: name || undefined,
-        innerMapFd: opts.innerMap?.fd,
+        innerMapFd,
         numaNode: u32Option(opts.numaNode, 'numaNode'),
         btfFd: btfFd?.fd,
         btfKeyTypeId: opts.btf ? u32Option(opts.btf.keyTypeId, 'btf.keyTypeId', true) : undefined,
         btfValueTypeId: opts.btf ? u32Option(opts.btf.valueTypeId, 'btf.valueTypeId', true) : undefined,
         mapExtra: opts.mapExtra === undefined ? undefined : BigInt(opts.mapExtra),
       });
-      return new Map(fd, { type, keySize, valueSize, maxEntries, flags, name });
+      return new BpfMap(fd, { type, keySize, valueSize, maxEntries, flags, name });
     } catch (err) {
       throw err instanceof SyscallError ? err.withContext(`create map${name ? ` ${name}` : ''} (type ${type})`) : err;
     } finally {
@@ -121,43 +124,23 @@ export class Map {
   /**
    * Wrap an existing map fd. On success the Map owns `fd`; on error the caller still owns it.
    */
-  static fromFD(fd: number): Map {
-    checkForeignFd(fd, 'map');
-    const info = sys.mapInfo(fd);
-    return new Map(new sys.FD(fd, 'map'), info);
+  static fromFD(fd: number): BpfMap {
+    return wrapForeignFd(fd, 'map', wrapMap);
   }
 
   /** Open a map by its ID (BPF_MAP_GET_FD_BY_ID). */
-  static fromID(id: number): Map {
-    checkObjectId(id, 'map');
-    return adoptMap(sys.mapGetFdById(id), `open map ID ${id}`);
+  static fromID(id: number): BpfMap {
+    return openByID(id, 'map', wrapMap);
   }
 
   /** Open a map pinned in bpffs. */
-  static loadPinned(path: string, options: PinnedOptions = {}): Map {
-    const map = adoptMap(openPinned(path, options, 'load pinned map'), `load pinned map ${path}`);
-    map.#pinnedPath = path;
-    return map;
-  }
-
-  /** The raw fd; -1 once closed. */
-  get fd(): number {
-    return this.#fd.fd;
-  }
-
-  get pinnedPath(): string | undefined {
-    return this.#pinnedPath;
+  static loadPinned(path: string, options: PinnedOptions = {}): BpfMap {
+    return openPinnedAs(path, options, 'map', wrapMap);
   }
 
   /** Bytes a lookup returns: valueSize, or one 8-byte-aligned slot per possible CPU for per-CPU maps. */
   get lookupSize(): number {
     return PER_CPU_TYPES.has(this.type) ? Math.ceil(this.valueSize / 8) * 8 * possibleCPUs() : this.valueSize;
-  }
-
-  #open(what: string): number {
-    const fd = this.#fd.fd;
-    if (fd < 0) throw new InvalidArgumentError('map', `cannot ${what}: the map is closed`);
-    return fd;
   }
 
   #key(key: Uint8Array | number | bigint): Uint8Array {
@@ -184,7 +167,7 @@ export class Map {
 
   /** The value at `key`, or undefined. Numbers and bigints are encoded as little-endian keys of keySize. */
   lookup(key: Uint8Array | number | bigint): Uint8Array | undefined {
-    const fd = this.#open('look up');
+    const fd = this.openFd('look up');
     const k = this.#key(key);
     const value = new Uint8Array(this.lookupSize);
     try {
@@ -196,7 +179,7 @@ export class Map {
 
   /** Create or replace the value at `key` (flags: MapUpdateFlags). */
   update(key: Uint8Array | number | bigint, value: Uint8Array | number | bigint, flags: number = MapUpdateFlags.Any): void {
-    const fd = this.#open('update');
+    const fd = this.openFd('update');
     const k = this.#key(key);
     const v = this.#value(value);
     try {
@@ -208,7 +191,7 @@ export class Map {
 
   /** Remove `key`; a missing key throws a SyscallError with code ENOENT. */
   delete(key: Uint8Array | number | bigint): void {
-    const fd = this.#open('delete');
+    const fd = this.openFd('delete');
     const k = this.#key(key);
     try {
       sys.mapDeleteElem(fd, k);
@@ -255,7 +238,7 @@ export class Map {
       const next = new Uint8Array(this.keySize);
       let more: boolean;
       try {
-        more = sys.mapGetNextKey(this.#open('iterate'), prev, next);
+        more = sys.mapGetNextKey(this.openFd('iterate'), prev, next);
       } catch (err) {
         this.#fail(err, 'iterate');
       }
@@ -278,33 +261,11 @@ export class Map {
   }
 
   info(): MapInfo {
-    return sys.mapInfo(this.#open('get info'));
+    return sys.mapInfo(this.openFd('get info'));
   }
 
-  /** Pin to a bpffs path; pinning again moves the pin. */
-  pin(path: string): void {
-    sys.pin(this.#pinnedPath, path, this.#open('pin'));
-    this.#pinnedPath = path;
-  }
-
-  /** Remove the pin; a missing pin is not an error. */
-  unpin(): void {
-    sys.unpin(this.#pinnedPath);
-    this.#pinnedPath = undefined;
-  }
-
-  clone(): Map {
-    this.#open('clone');
-    return new Map(this.#fd.dup(), this);
-  }
-
-  /** Close the fd; idempotent. Pins stay. */
-  close(): void {
-    this.#fd.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+  clone(): BpfMap {
+    return new BpfMap(this.dupFd(), this);
   }
 
   toString(): string {
@@ -312,10 +273,13 @@ export class Map {
   }
 
   /** @internal */
-  static wrap(fd: sys.FD, meta: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }): Map {
-    return new Map(fd, meta);
+  static wrap(fd: sys.FD, meta: MapMeta, pinnedPath?: string): BpfMap {
+    return new BpfMap(fd, meta, pinnedPath);
   }
 }
+
+/** The API.md name; the class is BpfMap so that importing it does not shadow the global Map. */
+export { BpfMap as Map };
 
 function encodeInt(v: number | bigint, size: number, what: string): Uint8Array {
   if (size !== 4 && size !== 8) throw new InvalidArgumentError(what, `numbers only encode 4- or 8-byte ${what}s; this map's are ${size} bytes`);
@@ -329,12 +293,12 @@ function encodeInt(v: number | bigint, size: number, what: string): Uint8Array {
   return out;
 }
 
-function adoptMap(fd: sys.FD, what: string): Map {
-  return adopt(fd, 'map', what, (owned) => Map.wrap(owned, sys.mapInfo(owned.fd)));
+function wrapMap(owned: sys.FD, pinnedPath?: string): BpfMap {
+  return BpfMap.wrap(owned, sys.mapInfo(owned.fd), pinnedPath);
 }
 
 /** StructOpsMap: value type `bpf_struct_ops_<name>` from kernel BTF (module BTF via its object fd). */
-function createStructOps(opts: MapCreateOptions, name: string, flags: number): Map {
+function createStructOps(opts: MapCreateOptions, name: string, flags: number): BpfMap {
   if (typeof opts.structOps !== 'string' || opts.structOps === '') {
     throw new InvalidArgumentError('structOps', 'a StructOpsMap needs the kernel struct it implements, e.g. "tcp_congestion_ops"');
   }
@@ -373,7 +337,7 @@ function createStructOps(opts: MapCreateOptions, name: string, flags: number): M
       btfVmlinuxValueTypeId: found.typeId,
       valueTypeBtfObjFd: objFd?.fd,
     });
-    return Map.wrap(fd, { type: MapType.StructOpsMap, keySize, valueSize, maxEntries, flags: mapFlags, name });
+    return BpfMap.wrap(fd, { type: MapType.StructOpsMap, keySize, valueSize, maxEntries, flags: mapFlags, name });
   } catch (err) {
     throw err instanceof SyscallError ? err.withContext(`create struct_ops map for ${opts.structOps}`) : err;
   } finally {

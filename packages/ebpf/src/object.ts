@@ -37,14 +37,15 @@ export function openPinned(path: string, options: PinnedOptions, what: string): 
   }
 }
 
-const LABEL: Record<sys.BpfObjectKind, string> = { prog: 'program', map: 'map', link: 'link', btf: 'BTF object', token: 'token' };
+/** How messages name each kind of object. */
+export const OBJECT_LABEL: Record<sys.BpfObjectKind, string> = { prog: 'program', map: 'map', link: 'link', btf: 'BTF object', token: 'token' };
 
 /** Wraps `fd` once it is known to hold a `kind` object; closes it on any failure. */
 export function adopt<T>(fd: sys.FD, kind: sys.BpfObjectKind, what: string, wrap: (fd: sys.FD) => T): T {
   try {
     const actual = sys.bpfObjectKind(fd.fd);
     if (actual !== kind) {
-      throw new InvalidArgumentError('fd', `${what}: the object is ${actual ? `a BPF ${LABEL[actual]}` : 'not a BPF object'}, not a ${LABEL[kind]}`);
+      throw new InvalidArgumentError('fd', `${what}: the object is ${actual ? `a BPF ${OBJECT_LABEL[actual]}` : 'not a BPF object'}, not a ${OBJECT_LABEL[kind]}`);
     }
     return wrap(fd);
   } catch (err) {
@@ -61,6 +62,6 @@ export function checkForeignFd(fd: number, kind: sys.BpfObjectKind): void {
   if (!Number.isInteger(fd) || fd < 0) throw new InvalidArgumentError('fd', `${fd} is not a file descriptor`);
   const actual = sys.bpfObjectKind(fd);
   if (actual !== kind) {
-    throw new InvalidArgumentError('fd', `fd ${fd} is ${actual ? `bpf-${actual}` : 'not a BPF object'}, not a BPF ${LABEL[kind]}`);
+    throw new InvalidArgumentError('fd', `fd ${fd} is ${actual ? `bpf-${actual}` : 'not a BPF object'}, not a BPF ${OBJECT_LABEL[kind]}`);
   }
 }

@@ -3,15 +3,14 @@ import { BtfBuilder, Kind, Linkage, loadKernelBTF } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { collectGarbage, expectNoFdLeak, loopback, openFds, requireRoot, thrown } from '@bpfkit/testing';
 import { asm } from './asm.js';
 import { counterProgram } from './counter.js';
 import { Map } from './map.js';
 import { loadProgram, Program } from './program.js';
 import { kernelSyscalls, type LoaderSyscalls } from './syscalls.js';
-import { collectGarbage, expectNoFdLeak, openFds } from './testing/fds.js';
 import { trampolinesPermitted } from './testing/trampolines.js';
-import { boundUdpSocket, loopback } from './testing/udp.js';
+import { boundUdpSocket } from './testing/udp.js';
 import { AttachType, MapType, ProgramType } from './types.js';
 import { VerifierError } from './verifier-error.js';
 
@@ -312,6 +311,28 @@ describe('Program objects (real kernel)', () => {
     expect(prog.fd).toBe(-1);
     expect(() => prog.info()).toThrow(/closed/);
     expect(() => prog.testRun()).toThrow(/closed/);
+  });
+
+  it('a closed program or map fails the same way used directly or passed as an argument, naming the object', (ctx) => {
+    requireRoot(ctx);
+    const prog = Program.load({ type: ProgramType.SocketFilter, instructions: RET0, license: 'GPL' });
+    const map = counterMap();
+    prog.close();
+    map.close();
+    expect(prog.closed && map.closed).toBe(true);
+    const closedProgram = expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringMatching(/program closed$/) });
+    const closedMap = expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringMatching(/map closed$/) });
+    expect(thrown(() => prog.info())).toEqual(closedProgram);
+    expect(thrown(() => prog.pin(pinPath('closed')))).toEqual(closedProgram);
+    expect(thrown(() => prog.clone())).toEqual(closedProgram);
+    expect(thrown(() => Program.load({ type: ProgramType.Extension, attachTo: 'f', attachTarget: prog, instructions: RET0, license: 'GPL' }))).toEqual(
+      expect.objectContaining({ argument: 'attachTarget', message: 'invalid attachTarget: program closed' }),
+    );
+    expect(thrown(() => map.lookup(0))).toEqual(closedMap);
+    expect(thrown(() => Map.create({ type: MapType.ArrayOfMaps, keySize: 4, valueSize: 4, maxEntries: 1, innerMap: map }))).toEqual(
+      expect.objectContaining({ argument: 'innerMap', message: 'invalid innerMap: map closed' }),
+    );
+    expect(thrown(() => Program.load({ type: ProgramType.SocketFilter, instructions: counterProgram(map), license: 'GPL' }))).toEqual(closedMap);
   });
 
   it('leaks no fd when opening fails', (ctx) => {

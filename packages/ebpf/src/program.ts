@@ -1,14 +1,13 @@
-import { errnoName, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, errnoName, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { encode, type AsmItem } from './asm.js';
 import { resolveTarget } from './attach-target.js';
-import { adopt, checkForeignFd, checkObjectId, objectName, openPinned, u32Option, type PinnedOptions } from './object.js';
+import { FdObject, openByID, openPinnedAs, wrapForeignFd } from './fd-object.js';
+import { objectName, u32Option, type PinnedOptions } from './object.js';
 import { kernelSyscalls, type LoaderSyscalls } from './syscalls.js';
 import { AttachType, ProgramType } from './types.js';
 import { VerifierError } from './verifier-error.js';
 
-const EPERM = 1;
-const ENOSPC = 28;
 /** The first verifier log buffer (cilium starts at 64 KiB as well). */
 const MIN_LOG_SIZE = 64 * 1024;
 /** The kernel caps log_size below UINT32_MAX >> 2; stop growing well before that (64 KiB x 4^5). */
@@ -160,18 +159,18 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
         return prog;
       } catch (err) {
         if (!(err instanceof SyscallError)) throw err;
-        if (err.errno === ENOSPC && size < MAX_LOG_SIZE) {
+        if (err.errno === Errno.ENOSPC && size < MAX_LOG_SIZE) {
           size *= 4;
           continue;
         }
         firstError ??= err;
         const log = logText(logBuf).trim();
         if (log) {
-          throw new VerifierError(what, err.errno, errnoName(err.errno), log, { truncated: err.errno === ENOSPC, cause: err });
+          throw new VerifierError(what, err.errno, errnoName(err.errno), log, { truncated: err.errno === Errno.ENOSPC, cause: err });
         }
         // No log to show: report the first failure (the retry only added a log buffer).
         const e = firstError;
-        const hint = e.errno === EPERM ? permissionHint(type) : undefined;
+        const hint = e.errno === Errno.EPERM ? permissionHint(type) : undefined;
         throw new SyscallError(e.syscall, e.errno, { context: what, hint, cause: e });
       }
     }
@@ -198,17 +197,15 @@ function loadBTF(data: Uint8Array, sc: LoaderSyscalls, what: string): sys.FD {
 }
 
 /** A loaded eBPF program. Owns its fd; close it (or `using` it), or the finalizer will. */
-export class Program {
-  readonly #fd: sys.FD;
+export class Program extends FdObject {
   readonly type: ProgramType;
   readonly name: string;
-  #pinnedPath: string | undefined;
   /** The verifier log, when the program was loaded with `logLevel` > 0. */
   verifierLog: string | undefined;
 
   /** @internal Use Program.load / fromFD / fromID / loadPinned. */
-  constructor(fd: sys.FD, type: number, name: string) {
-    this.#fd = fd;
+  constructor(fd: sys.FD, type: number, name: string, pinnedPath?: string) {
+    super(fd, 'prog', pinnedPath);
     this.type = type as ProgramType;
     this.name = name;
   }
@@ -223,66 +220,32 @@ export class Program {
    * it); on error the caller still owns it.
    */
   static fromFD(fd: number): Program {
-    checkForeignFd(fd, 'prog');
-    const info = sys.progInfo(fd);
-    return new Program(new sys.FD(fd, 'prog'), info.type, info.name);
+    return wrapForeignFd(fd, 'prog', wrapProgram);
   }
 
   /** Open a loaded program by its ID (BPF_PROG_GET_FD_BY_ID). */
   static fromID(id: number): Program {
-    checkObjectId(id, 'program');
-    return adoptProgram(sys.progGetFdById(id), `open program ID ${id}`);
+    return openByID(id, 'prog', wrapProgram);
   }
 
   /** Open a program pinned in bpffs. */
   static loadPinned(path: string, options: PinnedOptions = {}): Program {
-    const prog = adoptProgram(openPinned(path, options, 'load pinned program'), `load pinned program ${path}`);
-    prog.#pinnedPath = path;
-    return prog;
-  }
-
-  /** The raw fd; -1 once closed. */
-  get fd(): number {
-    return this.#fd.fd;
-  }
-
-  /** Where the program is pinned, if it was pinned or loaded from a pin by this object. */
-  get pinnedPath(): string | undefined {
-    return this.#pinnedPath;
-  }
-
-  #open(what: string): number {
-    const fd = this.#fd.fd;
-    if (fd < 0) throw new InvalidArgumentError('program', `cannot ${what}: the program is closed`);
-    return fd;
+    return openPinnedAs(path, options, 'prog', wrapProgram);
   }
 
   /** BPF_OBJ_GET_INFO_BY_FD: id, name, tag, type, btfId, map IDs, ... */
   info(): ProgramInfo {
-    return sys.progInfo(this.#open('get info'));
-  }
-
-  /** Pin to a bpffs path; pinning again moves the pin (cilium's semantics). */
-  pin(path: string): void {
-    sys.pin(this.#pinnedPath, path, this.#open('pin'));
-    this.#pinnedPath = path;
-  }
-
-  /** Remove the pin made by pin() or found by loadPinned(); a missing pin is not an error. */
-  unpin(): void {
-    sys.unpin(this.#pinnedPath);
-    this.#pinnedPath = undefined;
+    return sys.progInfo(this.openFd('get info'));
   }
 
   /** A second Program owning a duplicate fd. */
   clone(): Program {
-    this.#open('clone');
-    return new Program(this.#fd.dup(), this.type, this.name);
+    return new Program(this.dupFd(), this.type, this.name);
   }
 
   /** Run the program once or `repeat` times on test input (BPF_PROG_TEST_RUN). */
   testRun(opts: TestRunOptions = {}): TestRunResult {
-    const fd = this.#open('test run');
+    const fd = this.openFd('test run');
     const repeat = u32Option(opts.repeat, 'repeat');
     const extra = u32Option(opts.dataOutExtra, 'dataOutExtra') ?? 256;
     const dataOut = opts.data ? new Uint8Array(opts.data.byteLength + extra) : undefined;
@@ -301,15 +264,6 @@ export class Program {
     };
   }
 
-  /** Close the fd; idempotent. Pins stay. */
-  close(): void {
-    this.#fd.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
   toString(): string {
     return `Program(${this.name || programTypeName(this.type)}, fd ${this.fd})`;
   }
@@ -319,9 +273,7 @@ function programTypeName(type: number): string {
   return Object.entries(ProgramType).find(([, v]) => v === type)?.[0] ?? `type ${type}`;
 }
 
-function adoptProgram(fd: sys.FD, what: string): Program {
-  return adopt(fd, 'prog', what, (owned) => {
-    const info = sys.progInfo(owned.fd);
-    return new Program(owned, info.type, info.name);
-  });
+function wrapProgram(owned: sys.FD, pinnedPath?: string): Program {
+  const info = sys.progInfo(owned.fd);
+  return new Program(owned, info.type, info.name, pinnedPath);
 }

@@ -1,4 +1,4 @@
-import { BpfError } from '@bpfkit/errors';
+import { BpfError, brandErrorClass } from '@bpfkit/errors';
 
 /** How many trailing log lines the message quotes. */
 const TAIL_LINES = 8;
@@ -24,3 +24,5 @@ export class VerifierError extends BpfError {
     this.truncated = options.truncated ?? false;
   }
 }
+
+brandErrorClass(VerifierError, '@bpfkit/ebpf:VerifierError');

@@ -1,7 +1,6 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectGarbage, openFds } from '@bpfkit/testing';
 import { BpfError, InvalidArgumentError, isNotExist, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import { ElfFile, ElfMachine, ElfType, ImportedSymbolError, resolveLibrary, SymbolType } from './index.js';
 import {
@@ -319,44 +318,39 @@ int main(int argc, char **argv) { (void)argv; printf("%d\\n", exported_fn(argc) 
 });
 
 describe('lifecycle and bad paths', () => {
-  const openFds = () => readdirSync('/proc/self/fd').length;
+  const fdCount = () => openFds().size;
 
   it('close is idempotent, releases the descriptor and later use throws', () => {
-    const before = openFds();
+    const before = fdCount();
     const elf = ElfFile.open(NODE);
     expect(elf.fd).toBeGreaterThan(0);
-    expect(openFds()).toBe(before + 1);
+    expect(fdCount()).toBe(before + 1);
     elf.close();
     elf.close();
     expect(elf.fd).toBe(-1);
     expect(elf.closed).toBe(true);
-    expect(openFds()).toBe(before);
+    expect(fdCount()).toBe(before);
     expect(() => elf.symbol('uv_run')).toThrow(BpfError);
   });
 
   it('using disposes the file', () => {
-    const before = openFds();
+    const before = fdCount();
     {
       using elf = ElfFile.open(NODE);
       expect(elf.fd).toBeGreaterThan(0);
     }
-    expect(openFds()).toBe(before);
+    expect(fdCount()).toBe(before);
   });
 
   it('a dropped file is closed by the finalizer', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const before = openFds();
+    const before = fdCount();
     (() => {
       const elf = ElfFile.open(NODE);
       expect(elf.symbol('uv_run').defined).toBe(true);
     })();
-    expect(openFds()).toBe(before + 1);
-    for (let i = 0; i < 50 && openFds() > before; i++) {
-      gc();
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(openFds()).toBe(before);
+    expect(fdCount()).toBe(before + 1);
+    await collectGarbage(() => fdCount() <= before, 50);
+    expect(fdCount()).toBe(before);
   });
 
   it('a missing file is ENOENT', () => {
@@ -373,11 +367,11 @@ describe('lifecycle and bad paths', () => {
   });
 
   it('rejects directories, non-ELF files and empty paths without leaking a descriptor', () => {
-    const before = openFds();
+    const before = fdCount();
     expect(() => ElfFile.open('/usr/bin')).toThrow(/is a directory/);
     expect(() => ElfFile.open('/etc/passwd')).toThrow(/not an ELF file/);
     expect(() => ElfFile.open('')).toThrow(InvalidArgumentError);
     expect(() => ElfFile.fromBuffer('x' as unknown as Buffer)).toThrow(InvalidArgumentError);
-    expect(openFds()).toBe(before);
+    expect(fdCount()).toBe(before);
   });
 });

@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import { BpfError, InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
+import { closedError, InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import {
   type FileOffset,
   type FileOffsetInput,
@@ -182,7 +182,7 @@ export class ElfFile implements Disposable {
   }
 
   #check(what: string): void {
-    if (this.#closed) throw new BpfError(`${what} of ${this.path}: the ELF file is closed`);
+    if (this.#closed) throw closedError('ELF file', { attempted: `${what} of ${this.path}` });
   }
 
   get sections(): readonly ElfSection[] {

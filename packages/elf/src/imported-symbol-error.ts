@@ -1,4 +1,4 @@
-import { SymbolNotFoundError } from '@bpfkit/errors';
+import { brandErrorClass, SymbolNotFoundError } from '@bpfkit/errors';
 
 /**
  * The symbol exists in the file only as an import (undefined, `st_value == 0`): its code lives in
@@ -21,3 +21,5 @@ export class ImportedSymbolError extends SymbolNotFoundError {
     this.needed = needed;
   }
 }
+
+brandErrorClass(ImportedSymbolError, '@bpfkit/elf:ImportedSymbolError');

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { type ElfClass, ElfMachine } from './constants.js';
 import { ElfFile } from './elf-file.js';
 import { parseLdSoCache } from './ld-so-cache.js';
@@ -59,7 +59,7 @@ export function resolveLibrary(name: string, options: ResolveLibraryOptions = {}
   const inRoot = (p: string) => `${root}${p}`;
   if (name.includes('/')) {
     if (isFile(inRoot(name))) return inRoot(name);
-    throw new SyscallError('open', 2, { context: `resolve library ${name}` });
+    throw new SyscallError('open', Errno.ENOENT, { context: `resolve library ${name}` });
   }
   const tried: string[] = [];
   const tryPath = (p: string): string | undefined => {
@@ -93,7 +93,7 @@ export function resolveLibrary(name: string, options: ResolveLibraryOptions = {}
     const hit = tryPath(`${dir}/${name}`);
     if (hit) return hit;
   }
-  throw new SyscallError('open', 2, {
+  throw new SyscallError('open', Errno.ENOENT, {
     context: `resolve library ${name}${root ? ` under ${root}` : ''}`,
     hint: `not in ld.so.cache nor in ${[...new Set(tried.map((p) => p.slice(0, p.lastIndexOf('/'))))].join(', ')}`,
   });

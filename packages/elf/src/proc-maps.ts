@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { fsError } from './source.js';
 
 /** One line of `/proc/<pid>/maps` that maps a file. */
@@ -22,7 +22,7 @@ export function processMaps(pid: number): MappedFile[] {
     text = readFileSync(`/proc/${pid}/maps`, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ENOENT') throw new SyscallError('open', 3, { context: `read /proc/${pid}/maps`, hint: 'no such process', cause: err });
+    if (code === 'ENOENT') throw new SyscallError('open', Errno.ESRCH, { context: `read /proc/${pid}/maps`, hint: 'no such process', cause: err });
     throw fsError(err, 'open', `read /proc/${pid}/maps`);
   }
   const out: MappedFile[] = [];
@@ -58,7 +58,7 @@ export function mappedPath(pid: number, library: string): string {
     : (maps.find((m) => base(m.path) === library) ??
       maps.find((m) => base(m.path).startsWith(`${library}.`) || base(m.path).startsWith(`${library}-`)));
   if (!hit) {
-    throw new SyscallError('open', 2, { context: `find ${library} in /proc/${pid}/maps`, hint: 'the process does not map it' });
+    throw new SyscallError('open', Errno.ENOENT, { context: `find ${library} in /proc/${pid}/maps`, hint: 'the process does not map it' });
   }
   // The kernel prints paths relative to our root when it can (chroot); a file in another mount
   // namespace (a container) only has a path there, reachable through /proc/<pid>/root.

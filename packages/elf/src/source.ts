@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { BpfError, fromNodeError, InvalidArgumentError } from '@bpfkit/errors';
+import { BpfError, closedError, fromNodeError, InvalidArgumentError } from '@bpfkit/errors';
 import { hex, malformed } from './malformed.js';
 
 /**
@@ -134,7 +134,7 @@ export class FileSource implements ByteSource {
 
   /** Fills the start of `buf` with `length` bytes at `offset` (one pread unless it comes up short). */
   #readInto(buf: Buffer, offset: number, length: number, what: string): Buffer {
-    if (this.#fd < 0) throw new BpfError(`read ${what} from ${this.name}: the ELF file is closed`);
+    if (this.#fd < 0) throw closedError('ELF file', { attempted: `read ${what} from ${this.name}` });
     checkRange(this, offset, length, what);
     let done = 0;
     while (done < length) {

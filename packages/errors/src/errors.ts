@@ -1,10 +1,38 @@
-import { errnoDescription, errnoName, errnoNumber } from './errno.js';
+import { Errno, errnoDescription, errnoName, errnoNumber } from './errno.js';
+
+/**
+ * The brand an error class's prototype carries (a registered symbol, so every copy of this
+ * package, ESM or CJS build, sees the same one).
+ */
+const BRAND = Symbol.for('@bpfkit/errors.brand');
+
+type Branded = { [BRAND]?: string };
+
+/**
+ * Give an error class a brand, so `instanceof` works across copies of the package that defines
+ * it (the dual-package hazard: an error from the CJS build tested against the ESM build's class).
+ * `id` must be unique, e.g. `'@bpfkit/ebpf:VerifierError'`.
+ */
+export function brandErrorClass(cls: abstract new (...args: never[]) => Error, id: string): void {
+  Object.defineProperty(cls, BRAND, { value: id });
+  Object.defineProperty(cls.prototype, BRAND, { value: id });
+}
 
 /** Base class of every error bpfkit throws. */
 export class BpfError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BpfError';
+  }
+
+  /** Branded classes match by brand along the prototype chain; others as plain instanceof does. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    const id = Object.hasOwn(this, BRAND) ? (this as Branded)[BRAND] : undefined;
+    if (id === undefined) return Function.prototype[Symbol.hasInstance].call(this, value);
+    for (let p = value; typeof p === 'object' && p !== null; p = Object.getPrototypeOf(p)) {
+      if (Object.hasOwn(p, BRAND) && (p as Branded)[BRAND] === id) return true;
+    }
+    return false;
   }
 }
 
@@ -112,6 +140,15 @@ export class InvalidArgumentError extends BpfError {
   }
 }
 
+/**
+ * The one error for an object used after close(): an InvalidArgumentError naming the object
+ * ("program closed"), and the argument it was passed as when it was one.
+ */
+export function closedError(object: string, options: { argument?: string; attempted?: string } = {}): InvalidArgumentError {
+  const what = options.attempted ? `cannot ${options.attempted}: ` : '';
+  return new InvalidArgumentError(options.argument ?? object, `${what}${object} closed`);
+}
+
 function chain(err: unknown, test: (e: unknown) => boolean): boolean {
   for (let e = err, depth = 0; e != null && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
     if (test(e)) return true;
@@ -119,7 +156,7 @@ function chain(err: unknown, test: (e: unknown) => boolean): boolean {
   return false;
 }
 
-const NOT_SUPPORTED_ERRNOS = new Set([95 /* EOPNOTSUPP */, 524 /* ENOTSUPP */]);
+const NOT_SUPPORTED_ERRNOS = new Set<number>([Errno.EOPNOTSUPP, Errno.ENOTSUPP]);
 
 /** True for NotSupportedError and EOPNOTSUPP/ENOTSUPP anywhere in the cause chain. */
 export function isNotSupported(err: unknown): boolean {
@@ -161,3 +198,9 @@ export function fromNodeError(err: unknown, syscall: string, options: Omit<Sysca
   const errno = nodeErrno(err);
   return errno === undefined ? err : new SyscallError(syscall, errno, { ...options, cause: err });
 }
+
+brandErrorClass(BpfError, '@bpfkit/errors:BpfError');
+brandErrorClass(SyscallError, '@bpfkit/errors:SyscallError');
+brandErrorClass(NotSupportedError, '@bpfkit/errors:NotSupportedError');
+brandErrorClass(SymbolNotFoundError, '@bpfkit/errors:SymbolNotFoundError');
+brandErrorClass(InvalidArgumentError, '@bpfkit/errors:InvalidArgumentError');

@@ -1,6 +1,8 @@
 export { Errno, errnoDescription, errnoName, errnoNumber } from './errno.js';
 export {
   BpfError,
+  brandErrorClass,
+  closedError,
   fromNodeError,
   InvalidArgumentError,
   isNotExist,

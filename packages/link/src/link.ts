@@ -1,12 +1,10 @@
-import { InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { FdObject } from '@bpfkit/ebpf';
+import { Errno, InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { decodeLinkInfo, type LinkInfo } from './info.js';
 import { programFd, type ProgramRef } from './program-ref.js';
 import { attachTypeNumber, targetNumber, type AttachTarget } from './target.js';
 
-const EINVAL = 22;
-const EOPNOTSUPP = 95;
-const ENOTSUPP = 524;
 
 /**
  * How a link was made: a bpf_link fd, a perf event with a bpf_link or with the
@@ -50,45 +48,25 @@ export interface RawLinkInit {
   pinnedPath?: string;
 }
 
-/** A bpf_link fd. Every kind that the kernel represents as a bpf_link extends this. */
-export class RawLink implements Link {
-  readonly #fd: sys.FD;
-  #pinnedPath: string | undefined;
+/**
+ * A bpf_link fd. Every kind that the kernel represents as a bpf_link extends this. The fd, pin,
+ * close and `using` come from ebpf's FdObject, which Program and BpfMap share.
+ */
+export class RawLink extends FdObject implements Link {
   readonly mechanism: LinkMechanism;
 
   /** @internal Use attachRawLink, newFromFD, newFromID or loadPinnedLink. */
   constructor(fd: sys.FD, init: RawLinkInit = {}) {
-    this.#fd = fd;
-    this.#pinnedPath = init.pinnedPath;
+    super(fd, 'link', init.pinnedPath);
     this.mechanism = init.mechanism ?? 'bpf_link';
   }
 
-  get fd(): number {
-    return this.#fd.fd;
-  }
-
-  get closed(): boolean {
-    return this.#fd.closed;
-  }
-
   get isPinned(): boolean {
-    return this.#pinnedPath !== undefined;
-  }
-
-  /** Where this link is pinned, if it was pinned or loaded from a pin by this object. */
-  get pinnedPath(): string | undefined {
-    return this.#pinnedPath;
-  }
-
-  /** The link fd, or a typed error naming `what` when the link is closed. */
-  protected openFd(what: string): number {
-    const fd = this.#fd.fd;
-    if (fd < 0) throw new InvalidArgumentError('link', `cannot ${what}: link closed`);
-    return fd;
+    return this.pinnedPath !== undefined;
   }
 
   /** A kind's name in messages ("XDP link", "cgroup link"...). */
-  protected get label(): string {
+  protected override get label(): string {
     return 'link';
   }
 
@@ -119,25 +97,6 @@ export class RawLink implements Link {
     }
   }
 
-  pin(path: string): void {
-    const fd = this.openFd('pin');
-    try {
-      sys.pin(this.#pinnedPath, path, fd);
-    } catch (err) {
-      throw err instanceof SyscallError ? err.withContext(`pin ${this.label} at ${path}`) : err;
-    }
-    this.#pinnedPath = path;
-  }
-
-  unpin(): void {
-    try {
-      sys.unpin(this.#pinnedPath);
-    } catch (err) {
-      throw err instanceof SyscallError ? err.withContext(`unpin ${this.label} at ${this.#pinnedPath}`) : err;
-    }
-    this.#pinnedPath = undefined;
-  }
-
   detach(): void {
     const fd = this.openFd('detach');
     try {
@@ -156,18 +115,6 @@ export class RawLink implements Link {
     }
   }
 
-  close(): void {
-    this.#fd.close();
-  }
-
-  closeAsync(): Promise<void> {
-    return this.#fd.closeAsync();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
   toString(): string {
     return `${this.constructor.name}(fd ${this.fd})`;
   }
@@ -175,7 +122,7 @@ export class RawLink implements Link {
 
 /** EOPNOTSUPP/ENOTSUPP as NotSupportedError (the kernel has no such op for the link); else context. */
 export function notSupportedOr(err: unknown, context: string, feature: string): unknown {
-  if (err instanceof SyscallError && (err.errno === EOPNOTSUPP || err.errno === ENOTSUPP)) {
+  if (err instanceof SyscallError && (err.errno === Errno.EOPNOTSUPP || err.errno === Errno.ENOTSUPP)) {
     return new NotSupportedError(feature, { detail: `the kernel answered ${err.code}`, cause: err });
   }
   return err instanceof SyscallError ? err.withContext(context) : err;
@@ -212,7 +159,7 @@ export function createLink(attr: sys.LinkCreateOptions, context: string): sys.FD
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
     const hint =
-      err.errno === EINVAL ? 'the program type or its expected attach type may not match the hook, or the kernel may not support this attach type' : err.hint;
+      err.errno === Errno.EINVAL ? 'the program type or its expected attach type may not match the hook, or the kernel may not support this attach type' : err.hint;
     throw new SyscallError(err.syscall, err.errno, { context, hint, cause: err });
   }
 }

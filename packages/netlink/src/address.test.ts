@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { compareVersions, kernelVersion } from '@bpfkit/sys';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isRoot, requireRoot } from '../../../testing/feature.js';
+import { isRoot, requireRoot } from '@bpfkit/testing';
 import { addAddress, addresses } from './address.js';
 import { deleteLink, ifindex } from './link.js';
 import { ownLeftovers, testIfname } from './testing/leftovers.js';

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isRoot, requireRoot } from '../../../testing/feature.js';
+import { isRoot, openFds, requireRoot } from '@bpfkit/testing';
 import { createNetkit, NetkitMode, NetkitPolicy } from './netkit.js';
 import { createNetns, deleteNetns, netnsFd, withNetns } from './netns.js';
 import { deleteLink, getLink, ifindex, ifname, InterfaceFlags, links, setDown, setNetns, setUp } from './link.js';
@@ -229,7 +228,7 @@ describe('namespaces', () => {
 describe('no fd leaks', () => {
   it('successful and failing operations leave the process fd table as it was', (ctx) => {
     requireRoot(ctx);
-    const openFds = () => readdirSync('/proc/self/fd').length;
+    const fdCount = () => openFds().size;
     const attempt = (fn: () => unknown) => {
       try {
         fn();
@@ -237,7 +236,7 @@ describe('no fd leaks', () => {
         // Only the fd count matters here; the errors themselves are tested above.
       }
     };
-    const before = openFds();
+    const before = fdCount();
     const a = testIfname();
     const b = testIfname();
     attempt(() => ifindex(testIfname()));
@@ -258,6 +257,6 @@ describe('no fd leaks', () => {
     attempt(() => deleteLink(a));
     attempt(() => deleteLink(nk));
     attempt(() => deleteNetns(testIfname()));
-    expect(openFds()).toBe(before);
+    expect(fdCount()).toBe(before);
   });
 });

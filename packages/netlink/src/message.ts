@@ -3,7 +3,7 @@
  * (`ifinfomsg`, `ifaddrmsg`) and NLMSG_ERROR with extended-ack TLVs. Pure functions over bytes,
  * host byte order (little-endian on every platform bpfkit runs on).
  */
-import { BpfError } from '@bpfkit/errors';
+import { InvalidArgumentError } from '@bpfkit/errors';
 import {
   IFADDRMSG_LEN,
   IFINFOMSG_LEN,
@@ -70,7 +70,7 @@ function writeAttrs(view: DataView, bytes: Uint8Array, offset: number, attrs: re
   for (const a of attrs) {
     const payload = attrPayloadLength(a);
     const len = NLA_HDRLEN + payload;
-    if (len > 0xffff) throw new BpfError(`netlink attribute ${a.type} is ${len} bytes, over the 65535-byte limit`);
+    if (len > 0xffff) throw new InvalidArgumentError('attribute', `netlink attribute ${a.type} is ${len} bytes, over the 65535-byte limit`);
     view.setUint16(offset, len, LE);
     view.setUint16(offset + 2, (a.type & NLA_TYPE_MASK) | (a.nestedFlag ? NLA_F_NESTED : 0), LE);
     let p = offset + NLA_HDRLEN;
@@ -190,7 +190,7 @@ export function decodeMessages(buf: Uint8Array): NetlinkMessage[] {
   while (offset + NLMSG_HDRLEN <= buf.byteLength) {
     const len = view.getUint32(offset, LE);
     if (len < NLMSG_HDRLEN || offset + len > buf.byteLength) {
-      throw new BpfError(`malformed netlink message at offset ${offset}: nlmsg_len ${len} in a ${buf.byteLength}-byte datagram`);
+      throw new InvalidArgumentError('message', `malformed netlink message at offset ${offset}: nlmsg_len ${len} in a ${buf.byteLength}-byte datagram`);
     }
     out.push({
       type: view.getUint16(offset + 4, LE),
@@ -220,7 +220,7 @@ export function decodeAttrs(buf: Uint8Array): DecodedAttr[] {
     const len = view.getUint16(offset, LE);
     const rawType = view.getUint16(offset + 2, LE);
     if (len < NLA_HDRLEN || offset + len > buf.byteLength) {
-      throw new BpfError(`malformed netlink attribute at offset ${offset}: nla_len ${len} in ${buf.byteLength} bytes`);
+      throw new InvalidArgumentError('attribute', `malformed netlink attribute at offset ${offset}: nla_len ${len} in ${buf.byteLength} bytes`);
     }
     out.push({
       type: rawType & NLA_TYPE_MASK,
@@ -309,5 +309,5 @@ function viewOf(b: Uint8Array): DataView {
 }
 
 function need(b: Uint8Array, n: number, what: string): void {
-  if (b.byteLength < n) throw new BpfError(`malformed netlink ${what}: ${b.byteLength} bytes, need ${n}`);
+  if (b.byteLength < n) throw new InvalidArgumentError(what, `malformed netlink ${what}: ${b.byteLength} bytes, need ${n}`);
 }

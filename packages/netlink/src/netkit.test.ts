@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { compareVersions, kernelVersion } from '@bpfkit/sys';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
-import { isRoot, requireRoot, skipUnsupported } from '../../../testing/feature.js';
+import { isRoot, requireRoot, skipUnsupported } from '@bpfkit/testing';
 import { addAddress } from './address.js';
 import { IFINFOMSG_LEN, Ifla, IflaInfo, IflaNetkit, RtmType } from './constants.js';
 import { deleteLink, getLink, getLinkRequest, InterfaceFlags, links, setUp } from './link.js';

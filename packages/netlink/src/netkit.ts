@@ -1,5 +1,5 @@
 /** netkit pairs (kernel 6.7+, CONFIG_NETKIT): BPF-programmable veth replacements for TCX-style attach. */
-import { InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import { compareVersions, kernelVersion } from '@bpfkit/sys';
 import { AF_UNSPEC, Ifla, IflaInfo, IflaNetkit, NlmFlags, RtmType } from './constants.js';
 import { type Attr, attrNest, attrString, attrU32, encodeIfinfomsg } from './message.js';
@@ -28,7 +28,6 @@ export interface NetkitOptions {
   peerNetns?: NetnsRef;
 }
 
-const EOPNOTSUPP = 95;
 const NETKIT_MINIMUM_KERNEL = '6.7';
 
 function checkEnum(value: unknown, allowed: Record<string, number>, argument: string): void {
@@ -77,7 +76,7 @@ export function createNetkit(primary: string, peer: string, options: NetkitOptio
 }
 
 function notSupported(err: unknown): NotSupportedError | undefined {
-  if (!(err instanceof SyscallError) || err.errno !== EOPNOTSUPP) return undefined;
+  if (!(err instanceof SyscallError) || err.errno !== Errno.EOPNOTSUPP) return undefined;
   if (err.hint !== undefined && !/unknown device type/i.test(err.hint)) return undefined;
   const newEnough = compareVersions(kernelVersion(), NETKIT_MINIMUM_KERNEL) >= 0;
   return new NotSupportedError('netkit device', {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { isNotExist } from '@bpfkit/errors';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isRoot, requireRoot } from '../../../testing/feature.js';
+import { isRoot, requireRoot } from '@bpfkit/testing';
 import { deleteLink, links, setUp } from './link.js';
 import { createNetns, deleteNetns, netnsFd, withNetns } from './netns.js';
 import { ownLeftovers, testIfname, testNetnsName } from './testing/leftovers.js';

@@ -8,7 +8,7 @@
  * namespace. libuv's thread pool (fs, dns) stays in the original namespace throughout.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, constants as fsConstants } from 'node:fs';
-import { BpfError, fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { BpfError, closedError, Errno, fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { FD, ioctl, Mount, mount, Ns, setns, umount2, unlink, unshare } from '@bpfkit/sys';
 import { checkNetnsName } from './names.js';
 
@@ -16,8 +16,6 @@ export const NETNS_RUN_DIR = '/run/netns';
 const CURRENT_NETNS = '/proc/thread-self/ns/net';
 /** `NS_GET_NSTYPE` = _IO(0xb7, 0x3): the CLONE_NEW* type of an nsfs file (4.11). */
 const NS_GET_NSTYPE = 0xb703;
-const EINVAL = 22;
-const ENOTTY = 25;
 
 /** A pinned network namespace: its name under /run/netns, and an open fd on it. */
 export class Netns {
@@ -39,7 +37,7 @@ export class Netns {
 
   /** The namespace's inode number: what `ls -L -i /proc/<pid>/ns/net` and bpf link info show. */
   get inode(): number {
-    if (this.#fd.closed) throw new InvalidArgumentError('netns', `netns ${this.name} is closed`);
+    if (this.#fd.closed) throw closedError(`netns ${this.name}`, { argument: 'netns' });
     return fstatSync(this.#fd.fd).ino;
   }
 
@@ -96,7 +94,7 @@ export function netnsFd(pathOrPid: string | number): FD {
     type = ioctl(fd.fd, NS_GET_NSTYPE, 0);
   } catch (err) {
     fd.close();
-    if (err instanceof SyscallError && (err.errno === ENOTTY || err.errno === EINVAL)) {
+    if (err instanceof SyscallError && (err.errno === Errno.ENOTTY || err.errno === Errno.EINVAL)) {
       throw new InvalidArgumentError('netns', `${path} is not a namespace file (nsfs)`, { cause: err });
     }
     throw withContext(err, `open netns ${path}`);
@@ -111,7 +109,7 @@ export function netnsFd(pathOrPid: string | number): FD {
 /** Runs `fn` with a raw fd for `ns`, opening (and closing) one when given a name, path or pid. */
 export function withNetnsFd<T>(ns: NetnsRef, fn: (fd: number) => T): T {
   if (ns instanceof Netns || ns instanceof FD) {
-    if (ns.fd < 0) throw new InvalidArgumentError('netns', `${String(ns)} is closed`);
+    if (ns.fd < 0) throw closedError(String(ns), { argument: 'netns' });
     return fn(ns.fd);
   }
   if (typeof ns === 'number') {
@@ -192,7 +190,7 @@ function prepareRunDir(): void {
   try {
     mount('', NETNS_RUN_DIR, 'none', Mount.MS_SHARED | Mount.MS_REC);
   } catch (err) {
-    if (!(err instanceof SyscallError && err.errno === EINVAL)) throw withContext(err, `make ${NETNS_RUN_DIR} shared`);
+    if (!(err instanceof SyscallError && err.errno === Errno.EINVAL)) throw withContext(err, `make ${NETNS_RUN_DIR} shared`);
     // Not a mount point yet: bind it onto itself, then share it.
     mount(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', Mount.MS_BIND | Mount.MS_REC);
     mount('', NETNS_RUN_DIR, 'none', Mount.MS_SHARED | Mount.MS_REC);
@@ -259,7 +257,7 @@ export function deleteNetns(ns: Netns | string): void {
     umount2(path, Mount.MNT_DETACH);
   } catch (err) {
     // EINVAL: not a mount point, the file a failed `ip netns add` left; unlink it all the same.
-    if (!(err instanceof SyscallError && err.errno === EINVAL)) throw withContext(err, context);
+    if (!(err instanceof SyscallError && err.errno === Errno.EINVAL)) throw withContext(err, context);
   }
   try {
     unlink(path);

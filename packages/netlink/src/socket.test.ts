@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { sendto } from '@bpfkit/sys';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isRoot, requireRoot } from '../../../testing/feature.js';
+import { isRoot, requireRoot } from '@bpfkit/testing';
 import { NlmFlags, RtmType } from './constants.js';
 import { decodeLink, deleteLink, dumpLinksRequest, getLinkRequest } from './link.js';
 import { encodeIfinfomsg, encodeMessage } from './message.js';

@@ -3,14 +3,11 @@
  * The socket lives in the network namespace of the thread that opened it, so callers open one
  * per operation (see `withRtnl`) and operations follow the calling thread's namespace.
  */
-import { BpfError, SyscallError } from '@bpfkit/errors';
+import { BpfError, Errno, SyscallError } from '@bpfkit/errors';
 import { bind, FD, getsockname, recvfrom, sendto, setsockopt, Sock, socket } from '@bpfkit/sys';
 import { NETLINK_ROUTE, NetlinkSockOpt, NlmFlags, NlmsgType, RTM_NAMES, SOL_NETLINK } from './constants.js';
 import { type Attr, decodeError, decodeExtack, decodeMessages, encodeMessage, type NetlinkMessage, readU32 } from './message.js';
 
-const EINTR = 4;
-const EAGAIN = 11;
-const ENOPROTOOPT = 92;
 const DUMP_RETRIES = 5;
 /** The kernel fills one dump datagram up to about 32 KiB; single replies can be larger (MSG_TRUNC below). */
 const INITIAL_RECV_BUFFER = 32 * 1024;
@@ -171,7 +168,7 @@ function optional(fn: () => void): void {
   try {
     fn();
   } catch (err) {
-    if (!(err instanceof SyscallError && err.errno === ENOPROTOOPT)) throw err;
+    if (!(err instanceof SyscallError && err.errno === Errno.ENOPROTOOPT)) throw err;
   }
 }
 
@@ -180,8 +177,8 @@ function retryEintr(fn: () => number): number {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof SyscallError && err.errno === EINTR) continue;
-      if (err instanceof SyscallError && err.errno === EAGAIN) {
+      if (err instanceof SyscallError && err.errno === Errno.EINTR) continue;
+      if (err instanceof SyscallError && err.errno === Errno.EAGAIN) {
         throw new SyscallError(err.syscall, err.errno, { hint: `no rtnetlink reply within ${RECV_TIMEOUT_SECONDS} s`, cause: err });
       }
       throw err;

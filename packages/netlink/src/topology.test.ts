@@ -1,9 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { execFileSync } from 'node:child_process';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isRoot, requireRoot } from '../../../testing/feature.js';
+import { collectGarbage, isRoot, requireRoot } from '@bpfkit/testing';
 import { getLink, InterfaceFlags, links } from './link.js';
 import { literalLookup } from './lookup.js';
 import { ownLeftovers } from './testing/leftovers.js';
@@ -177,17 +175,12 @@ describe('Topology cleans up', () => {
 
   it('a dropped topology is removed by the finalizer', async (ctx) => {
     requireRoot(ctx);
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const names = (() => {
       const topo = new Topology();
       return { host: { name: topo.host.name }, netns: { name: topo.netns.name } };
     })();
     expect(ipLinkNames()).toContain(names.host.name);
-    for (let i = 0; i < 100 && ipNetnsList().includes(names.netns.name); i++) {
-      gc();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await collectGarbage(() => !ipNetnsList().includes(names.netns.name));
     expectGone(names);
   });
 

@@ -6,7 +6,7 @@
  *   host.name (host.address) <-veth-> peer.name (peer.address), lo up
  */
 import { createSocket, type Socket, type SocketType } from 'node:dgram';
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { closedError, Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { addAddress, addresses, parseCidr } from './address.js';
 import { deleteLink, ifindex, setUp } from './link.js';
 import { literalLookup } from './lookup.js';
@@ -40,8 +40,6 @@ export interface TopologyEnd {
   cidr6?: string;
 }
 
-const ENODEV = 19;
-const ENOENT = 2;
 let topologies = 0;
 
 function ownName(n: number, side: 'h' | 'p'): string {
@@ -85,12 +83,12 @@ function removeAll(what: Leftovers): unknown {
     deleteLink(what.hostName);
   } catch (err) {
     // Gone already (deleted by hand, or moved away): the namespace still has to go.
-    if (!(err instanceof SyscallError && err.errno === ENODEV)) first = err;
+    if (!(err instanceof SyscallError && err.errno === Errno.ENODEV)) first = err;
   }
   try {
     deleteNetns(what.netnsName);
   } catch (err) {
-    if (!(err instanceof SyscallError && err.errno === ENOENT)) first ??= err;
+    if (!(err instanceof SyscallError && err.errno === Errno.ENOENT)) first ??= err;
   }
   return first;
 }
@@ -194,7 +192,7 @@ export class Topology {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new InvalidArgumentError('topology', `topology ${this.netns.name} is closed`);
+    if (this.#closed) throw closedError(`topology ${this.netns.name}`, { argument: 'topology' });
   }
 }
 

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@bpfkit/errors';
 import { AttrWriter } from './attr.js';
 import { bpf } from './bpf.js';
 import { Cmd } from './constants.js';
+import { fdOf, resolveOwners, type FdLike, type WithOwners } from './fd.js';
 import { addressOf } from './libc.js';
 
 /** BPF_PROG_ATTACH / BPF_PROG_DETACH attr. `relativeFd` and `relativeId` share one slot. */
@@ -32,14 +33,19 @@ export function encodeProgAttachAttr(a: ProgAttachAttr): Uint8Array {
     .u64(24, a.expectedRevision, 'expectedRevision').bytes;
 }
 
+const ATTACH_FDS = ['targetFd', 'attachBpfFd', 'replaceBpfFd', 'relativeFd'] as const;
+
+/** What progAttach takes: ProgAttachAttr whose fds may be their owners (`{ fd }`). */
+export type ProgAttachOptions = WithOwners<ProgAttachAttr, (typeof ATTACH_FDS)[number]>;
+
 /** BPF_PROG_ATTACH (cgroups, sockmaps, flow dissector, TCX/netkit without a link...). */
-export function progAttach(a: ProgAttachAttr): void {
-  bpf(Cmd.ProgAttach, encodeProgAttachAttr(a));
+export function progAttach(a: ProgAttachOptions): void {
+  bpf(Cmd.ProgAttach, encodeProgAttachAttr(resolveOwners(a, ATTACH_FDS)));
 }
 
 /** BPF_PROG_DETACH; `replaceBpfFd` is ignored by the kernel here. */
-export function progDetach(a: Omit<ProgAttachAttr, 'replaceBpfFd'>): void {
-  bpf(Cmd.ProgDetach, encodeProgAttachAttr(a));
+export function progDetach(a: Omit<ProgAttachOptions, 'replaceBpfFd'>): void {
+  bpf(Cmd.ProgDetach, encodeProgAttachAttr(resolveOwners(a as ProgAttachOptions, ATTACH_FDS)));
 }
 
 /** BPF_PROG_QUERY attr; pointers already resolved. */
@@ -69,7 +75,7 @@ export function encodeProgQueryAttr(a: ProgQueryAttr): Uint8Array {
 }
 
 export interface ProgQueryOptions {
-  targetFd: number;
+  targetFd: FdLike;
   attachType: number;
   queryFlags?: number;
   /** Receive arrays; all given ones must have the same length (the capacity). */
@@ -97,7 +103,7 @@ export function progQuery(o: ProgQueryOptions): ProgQueryResult {
     throw new InvalidArgumentError('progIds', 'all receive arrays must have the same length');
   }
   const attr = encodeProgQueryAttr({
-    targetFd: o.targetFd,
+    targetFd: fdOf(o.targetFd, 'targetFd'),
     attachType: o.attachType,
     queryFlags: o.queryFlags,
     progIds: addr(o.progIds),

@@ -1,9 +1,8 @@
-import { SyscallError } from '@bpfkit/errors';
+import { Errno, SyscallError } from '@bpfkit/errors';
 import { cmdName } from './constants.js';
 import { FD } from './fd.js';
 import { rawBpf } from './libc.js';
 
-const EAGAIN = 11;
 const PROG_LOAD = 5;
 const MAX_EAGAIN_RETRIES = 5;
 
@@ -39,7 +38,7 @@ export function bpf(cmd: number, attr: Uint8Array, size: number = attr.byteLengt
     for (let attempt = 0; ; attempt++) {
       const { ret, errno } = rawBpf(cmd, attr, size);
       if (ret >= 0) return ret;
-      if (errno === EAGAIN && cmd === PROG_LOAD && attempt < MAX_EAGAIN_RETRIES) continue;
+      if (errno === Errno.EAGAIN && cmd === PROG_LOAD && attempt < MAX_EAGAIN_RETRIES) continue;
       throw new SyscallError(`bpf(${cmdName(cmd)})`, errno, { hint: HINTS[errno] });
     }
   });

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { checkFdLeaks, requireRoot } from '@bpfkit/testing';
 import { btfLoad, encodeBtfLoadAttr } from './btf.js';
 import { btfInfo } from './info.js';
 import { btfGetFdById, btfGetNextId } from './obj.js';
 import { compareVersions, kernelVersion } from './probe.js';
-import { layout, leakedSince, openFds } from './testing/kernel.js';
+import { layout } from './testing/kernel.js';
 
 /** A hand-made BTF blob with one type: `int` (BTF_KIND_INT, 4 bytes, signed). */
 function intBlob(): Uint8Array {
@@ -42,13 +42,7 @@ describe('BTF_LOAD', () => {
     );
   });
 
-  let fdsBefore: Set<number>;
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(leakedSince(fdsBefore)).toEqual([]);
-  });
+  checkFdLeaks();
 
   it('loads a blob and reads it back through BTF info', (ctx) => {
     requireRoot(ctx);

@@ -271,6 +271,7 @@ export const MapFlags = {
 
 /** Flags of MAP_UPDATE_ELEM. */
 export const UpdateFlags = { Any: 0, NoExist: 1, Exist: 2, Lock: 4 } as const;
+export type UpdateFlags = (typeof UpdateFlags)[keyof typeof UpdateFlags];
 
 /** `prog_flags` of PROG_LOAD. */
 export const ProgFlags = {

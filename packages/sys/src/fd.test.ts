@@ -7,7 +7,7 @@ import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { FD, onFinalizedFD } from './fd.js';
 import { MapType } from './constants.js';
 import { mapCreate } from './map.js';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.cjs');
 

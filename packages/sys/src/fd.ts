@@ -1,8 +1,7 @@
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { closedError, Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { closeRaw, closeRawAsync, fcntl } from './libc.js';
 
 const F_DUPFD_CLOEXEC = 1030;
-const EBADF = 9;
 
 /** Called with the raw fd of every FD the garbage collector closed (a leak in tests). */
 let leakObserver: ((fd: number, label: string) => void) | undefined;
@@ -71,13 +70,13 @@ export class FD {
 
   /** A new FD owning a duplicate of this descriptor. */
   dup(): FD {
-    if (this.#fd < 0) throw new SyscallError('fcntl(F_DUPFD_CLOEXEC)', EBADF, { hint: `${this.label} is closed` });
+    if (this.#fd < 0) throw new SyscallError('fcntl(F_DUPFD_CLOEXEC)', Errno.EBADF, { hint: `${this.label} is closed` });
     return new FD(dupFd(this.#fd), this.label);
   }
 
   /** Gives up ownership without closing; returns the raw descriptor. */
   disown(): number {
-    if (this.#fd < 0) throw new SyscallError('disown', EBADF, { hint: `${this.label} is closed` });
+    if (this.#fd < 0) throw new SyscallError('disown', Errno.EBADF, { hint: `${this.label} is closed` });
     return this.disownIfOpen();
   }
 
@@ -96,4 +95,40 @@ export class FD {
     finalizer.unregister(this.#token);
     return fd;
   }
+}
+
+/** close(2) of a descriptor nobody else owns. */
+export function close(fd: number): void {
+  closeRaw(fd);
+}
+
+/**
+ * A descriptor argument: a raw fd, or anything that owns one (an FD, @bpfkit/ebpf's Program and
+ * BpfMap, a link).
+ */
+export type FdLike = number | { readonly fd: number };
+
+/** `T` whose fd fields `K` also take an owner (`{ fd }`). */
+export type WithOwners<T, K extends keyof T> = { [P in keyof T]: P extends K ? Exclude<T[P], number> | FdLike : T[P] };
+
+/**
+ * The raw fd of a descriptor argument. A closed owner (fd -1) fails with the one
+ * used-after-close error, naming it, instead of reaching an attr encoder as -1.
+ */
+export function fdOf(value: FdLike, argument: string): number {
+  if (typeof value !== 'object' || value === null) return value;
+  const fd = value.fd;
+  if (typeof fd === 'number' && Number.isInteger(fd) && fd >= 0) return fd;
+  const label = (value as { label?: unknown }).label;
+  throw closedError(typeof label === 'string' ? label : 'object', { argument });
+}
+
+/** A copy of `options` with the owners in fields `keys` replaced by their raw fds. */
+export function resolveOwners<T extends object, K extends keyof T>(options: WithOwners<T, K>, keys: readonly K[]): T {
+  const out = { ...options } as Record<keyof T, unknown>;
+  for (const key of keys) {
+    const v = out[key];
+    if (v !== undefined) out[key] = fdOf(v as FdLike, String(key));
+  }
+  return out as T;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isNotSupported, NotSupportedError } from '@bpfkit/errors';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import * as features from './features.js';
 import { compareVersions, kernelVersion } from './probe.js';
 

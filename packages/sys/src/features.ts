@@ -3,7 +3,9 @@
  * each returns when the kernel has the feature and throws NotSupportedError when it does not.
  */
 import { existsSync } from 'node:fs';
-import { NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { join } from 'node:path';
+import { BpfError, Errno, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { tracefsPath } from '@bpfkit/tracefs';
 import { AttachType, AttachFlags, ProgType } from './constants.js';
 import type { FD } from './fd.js';
 import { progAttach, progQuery } from './attach.js';
@@ -11,10 +13,6 @@ import { linkCreate } from './link.js';
 import { progLoad } from './prog.js';
 import { compareVersions, kernelVersion, probe } from './probe.js';
 
-const EBADF = 9;
-const EINVAL = 22;
-const ENODEV = 19;
-const E2BIG = 7;
 const BAD_FD = 0xffff_ffff;
 
 /** `r0 = 0; exit`: the smallest valid program. */
@@ -36,9 +34,9 @@ function errnoOf(fn: () => unknown): number | undefined {
   }
 }
 
-function unexpected(feature: string, errno: number | undefined): Error {
+function unexpected(feature: string, errno: number | undefined): BpfError {
   return errno === undefined
-    ? new Error(`${feature}: syscall succeeded unexpectedly`)
+    ? new BpfError(`${feature}: syscall succeeded unexpectedly`)
     : new SyscallError('bpf', errno, { context: `probing ${feature}` });
 }
 
@@ -48,8 +46,8 @@ export const haveBPFLink = probe(
     const errno = errnoOf(() =>
       linkCreate({ progFd: BAD_FD, targetFd: BAD_FD, attachType: AttachType.CGroupInetIngress }),
     );
-    if (errno === EBADF) return;
-    if (errno === EINVAL) throw new NotSupportedError('bpf_link');
+    if (errno === Errno.EBADF) return;
+    if (errno === Errno.EINVAL) throw new NotSupportedError('bpf_link');
     throw unexpected('bpf_link', errno);
   },
   '5.7',
@@ -81,8 +79,8 @@ export const haveProgAttachReplace = probe(
       const errno = errnoOf(() =>
         progAttach({ targetFd: BAD_FD, attachBpfFd: prog.fd, attachType: AttachType.CGroupInetIngress, attachFlags: AttachFlags.Replace }),
       );
-      if (errno === EBADF) return;
-      if (errno === EINVAL) throw new NotSupportedError('BPF_PROG_ATTACH replace');
+      if (errno === Errno.EBADF) return;
+      if (errno === Errno.EINVAL) throw new NotSupportedError('BPF_PROG_ATTACH replace');
       throw unexpected('BPF_PROG_ATTACH replace', errno);
     } finally {
       prog.close();
@@ -95,7 +93,7 @@ export const haveProgQuery = probe(
   'BPF_PROG_QUERY',
   () => {
     const errno = errnoOf(() => progQuery({ targetFd: BAD_FD, attachType: AttachType.CGroupInetIngress }));
-    if (errno === EBADF) return;
+    if (errno === Errno.EBADF) return;
     if (errno === undefined) throw unexpected('BPF_PROG_QUERY', errno);
     throw new NotSupportedError('BPF_PROG_QUERY');
   },
@@ -113,9 +111,9 @@ function mprogProbe(feature: string, attachType: number, kind: 'tcx' | 'netkit',
     }
     try {
       const errno = errnoOf(() => linkCreate({ kind, progFd: prog.fd, targetIfindex: BAD_FD, attachType }));
-      if (errno === ENODEV) return;
+      if (errno === Errno.ENODEV) return;
       // A kernel new enough for the attach type but built without the driver says EINVAL too.
-      const builtWithout = errno === EINVAL && compareVersions(kernelVersion(), minimumKernel) >= 0;
+      const builtWithout = errno === Errno.EINVAL && compareVersions(kernelVersion(), minimumKernel) >= 0;
       throw new NotSupportedError(feature, { minimumKernel, missingConfig: builtWithout ? missingConfig : undefined });
     } finally {
       prog.close();
@@ -139,8 +137,8 @@ export const haveBPFLinkPerfEvent = probe(
     }
     try {
       const errno = errnoOf(() => linkCreate({ kind: 'perfEvent', progFd: prog.fd, targetFd: 0, attachType: AttachType.PerfEvent }));
-      if (errno === EBADF) return;
-      if (errno === EINVAL) throw new NotSupportedError('bpf_link_perf_event');
+      if (errno === Errno.EBADF) return;
+      if (errno === Errno.EINVAL) throw new NotSupportedError('bpf_link_perf_event');
       throw unexpected('bpf_link_perf_event', errno);
     } finally {
       prog.close();
@@ -159,8 +157,16 @@ export const haveRefCtrOffsetPMU = probe(
   '4.20',
 );
 
+/** Whether tracefs, found by @bpfkit/tracefs's discovery (mountinfo, then the usual places), has `file`. */
 function tracefsHas(file: string): boolean {
-  return ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'].some((d) => existsSync(`${d}/${file}`));
+  let dir: string;
+  try {
+    dir = tracefsPath();
+  } catch (err) {
+    if (isNotSupported(err)) return false;
+    throw err;
+  }
+  return existsSync(join(dir, file));
 }
 
 /** kprobes through the perf PMU or tracefs; their absence means CONFIG_KPROBES is off. */
@@ -189,7 +195,7 @@ function multiProbe(feature: string, attachType: number, progName: string, link:
     try {
       prog = progLoad({ progType: ProgType.Kprobe, insns: RETURN_ZERO, license: 'MIT', progName, expectedAttachType: attachType });
     } catch (err) {
-      if (err instanceof SyscallError && (err.errno === E2BIG || err.errno === EINVAL)) {
+      if (err instanceof SyscallError && (err.errno === Errno.E2BIG || err.errno === Errno.EINVAL)) {
         throw new NotSupportedError(feature, { cause: err });
       }
       throw err;
@@ -197,8 +203,8 @@ function multiProbe(feature: string, attachType: number, progName: string, link:
     try {
       const errno = errnoOf(() => link(prog.fd));
       if (ok(errno)) return;
-      if (errno === EINVAL || errno === 95 || errno === 524) {
-        throw new NotSupportedError(feature, { missingConfig: errno === EINVAL ? undefined : missingConfig });
+      if (errno === Errno.EINVAL || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP) {
+        throw new NotSupportedError(feature, { missingConfig: errno === Errno.EINVAL ? undefined : missingConfig });
       }
       throw unexpected(feature, errno);
     } finally {
@@ -240,7 +246,7 @@ export const haveUprobeMulti = probe(
     AttachType.TraceUprobeMulti,
     'probe_upm_link',
     (progFd) => linkCreate({ kind: 'uprobeMulti', progFd, attachType: AttachType.TraceUprobeMulti, path: '/', offsets: [0] }),
-    (errno) => errno === EBADF,
+    (errno) => errno === Errno.EBADF,
   ),
   '6.6',
 );

@@ -4,7 +4,8 @@ export type { SyscallNumbers } from './arch.js';
 export { AttrReader, AttrWriter, cString } from './attr.js';
 export { bpf, bpfFD, holding } from './bpf.js';
 export * from './constants.js';
-export { dupFd, FD, onFinalizedFD } from './fd.js';
+export { close, dupFd, FD, fdOf, onFinalizedFD, resolveOwners } from './fd.js';
+export type { FdLike, WithOwners } from './fd.js';
 export {
   addressOf,
   bind,
@@ -25,12 +26,14 @@ export {
   unlink,
   unshare,
 } from './libc.js';
-export { close, socket } from './socket.js';
+export { socket } from './socket.js';
 export * from './prog.js';
 export * from './map.js';
 export * from './obj.js';
 export * from './attach.js';
 export * from './link.js';
+export * from './iter.js';
+export * from './stats.js';
 export * from './btf.js';
 export * from './perf.js';
 export * from './info.js';

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { checkFdLeaks, loopback, readCounter, requireFeature, requireRoot } from '@bpfkit/testing';
 import { progQuery } from './attach.js';
 import { AttachFlags, AttachType, LinkType, MapType, ProgType, Sock } from './constants.js';
 import { haveBPFLink, haveTCX } from './features.js';
@@ -11,17 +11,9 @@ import { linkGetFdById, linkGetNextId } from './obj.js';
 import { progLoad } from './prog.js';
 import { gettid } from './libc.js';
 import { socket } from './socket.js';
-import { counterInsns, leakedSince, openFds, readCounter, RETURN_ZERO } from './testing/kernel.js';
+import { counterInsns, RETURN_ZERO } from './testing/kernel.js';
 
 const LO = 1;
-
-function loopback(port = 0): Uint8Array {
-  const sa = new Uint8Array(16);
-  new DataView(sa.buffer).setUint16(0, Sock.AF_INET, true);
-  new DataView(sa.buffer).setUint16(2, port, false);
-  sa.set([127, 0, 0, 1], 4);
-  return sa;
-}
 
 /** Sends `n` UDP datagrams over loopback to a bound socket of our own. */
 function sendLoopback(n: number): void {
@@ -34,13 +26,7 @@ function sendLoopback(n: number): void {
 }
 
 describe('bpf links on the real kernel', () => {
-  let fdsBefore: Set<number>;
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(leakedSince(fdsBefore)).toEqual([]);
-  });
+  checkFdLeaks();
 
   it('TCX: LINK_CREATE on lo counts packets; query, info, update, detach behave', async (ctx) => {
     requireRoot(ctx);

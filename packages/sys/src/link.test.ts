@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@bpfkit/errors';
+import { progAttach } from './attach.js';
+import { AttachType } from './constants.js';
 import {
   encodeLinkCreateAttr,
   encodeLinkUpdateAttr,
   encodeRawTracepointOpenAttr,
   LINK_CREATE_ATTR_SIZE,
+  linkCreate,
+  linkCreateKind,
+  linkDetach,
+  linkUpdate,
 } from './link.js';
 import { layout } from './testing/kernel.js';
 
@@ -115,5 +121,39 @@ describe('other link command layouts', () => {
         [16, 8, 3n],
       ]),
     );
+  });
+});
+
+describe('linkCreate kinds and owners', () => {
+  it('derives the link_create variant from the attach type; an explicit kind or a generic targetBtfId wins', () => {
+    expect(linkCreateKind({ attachType: AttachType.TCXIngress })).toBe('tcx');
+    expect(linkCreateKind({ attachType: AttachType.NetkitPeer })).toBe('netkit');
+    expect(linkCreateKind({ attachType: AttachType.TraceIter })).toBe('iter');
+    expect(linkCreateKind({ attachType: AttachType.PerfEvent })).toBe('perfEvent');
+    expect(linkCreateKind({ attachType: AttachType.TraceKprobeSession, syms: ['f'] } as never)).toBe('kprobeMulti');
+    expect(linkCreateKind({ attachType: AttachType.TraceUprobeMulti, path: '/bin/sh', offsets: [1] } as never)).toBe('uprobeMulti');
+    expect(linkCreateKind({ attachType: AttachType.Netfilter, pf: 2 } as never)).toBe('netfilter');
+    expect(linkCreateKind({ attachType: AttachType.TraceFEntry, targetBtfId: 5 })).toBe('tracing');
+    expect(linkCreateKind({ attachType: AttachType.CGroupInetIngress })).toBe('generic');
+    expect(linkCreateKind({ attachType: AttachType.XDP })).toBe('generic');
+    expect(linkCreateKind({ attachType: AttachType.TCXIngress, targetBtfId: 5 })).toBe('generic');
+    expect(linkCreateKind({ kind: 'generic', attachType: AttachType.TCXIngress })).toBe('generic');
+    expect(linkCreateKind({ attachType: AttachType.TraceUprobeMulti })).toBe('generic');
+    expect(linkCreateKind({ attachType: AttachType.TraceKprobeMulti })).toBe('generic');
+  });
+
+  it('takes owners for fds and fails on a closed one before any syscall, naming it', () => {
+    const closed = { fd: -1, label: 'prog' };
+    expect(() => linkCreate({ progFd: closed, targetIfindex: 1, attachType: AttachType.TCXIngress })).toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', argument: 'progFd', message: 'invalid progFd: prog closed' }),
+    );
+    expect(() => linkCreate({ progFd: 3, targetIfindex: 1, attachType: AttachType.TCXIngress, relativeFd: { fd: -1 } })).toThrow(
+      expect.objectContaining({ argument: 'relativeFd', message: 'invalid relativeFd: object closed' }),
+    );
+    expect(() => progAttach({ targetFd: { fd: -1 }, attachBpfFd: 3, attachType: AttachType.CGroupInetIngress })).toThrow(
+      expect.objectContaining({ argument: 'targetFd' }),
+    );
+    expect(() => linkDetach({ fd: -1 })).toThrow(expect.objectContaining({ argument: 'linkFd' }));
+    expect(() => linkUpdate({ linkFd: 3, newProgFd: { fd: -1 } })).toThrow(expect.objectContaining({ argument: 'newProgFd' }));
   });
 });

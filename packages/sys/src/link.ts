@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from '@bpfkit/errors';
 import { AttrWriter, cString, toU64 } from './attr.js';
 import { bpf, bpfFD } from './bpf.js';
-import { Cmd } from './constants.js';
-import type { FD } from './fd.js';
+import { AttachType, Cmd } from './constants.js';
+import { fdOf, resolveOwners, type FD, type FdLike, type WithOwners } from './fd.js';
 import { addressOf } from './libc.js';
 
 /** The common header of BPF_LINK_CREATE; `targetFd` and `targetIfindex` share one slot. */
@@ -92,18 +92,24 @@ export function encodeLinkCreateAttr(a: LinkCreateAttr): Uint8Array {
 
 type U64s = readonly (number | bigint)[];
 
-/** What `linkCreate` takes: LinkCreateAttr with arrays and strings in place of pointers. */
-export type LinkCreateOptions = LinkCreateHeader &
+/** The header `linkCreate` takes: fds as raw numbers or as their owners. */
+export type LinkCreateOptionsHeader = WithOwners<LinkCreateHeader, 'progFd' | 'targetFd'>;
+
+/**
+ * What `linkCreate` takes: LinkCreateAttr with arrays and strings in place of pointers. `kind`
+ * follows from `attachType` (LINK_KIND) and may be left out; an explicit kind still wins.
+ */
+export type LinkCreateOptions = LinkCreateOptionsHeader &
   (
     | { kind?: 'generic'; targetBtfId?: number }
-    | { kind: 'iter'; iterInfo?: Uint8Array }
-    | { kind: 'perfEvent'; bpfCookie?: number | bigint }
-    | { kind: 'kprobeMulti'; kprobeMultiFlags?: number; syms?: readonly string[]; addrs?: U64s; cookies?: U64s }
-    | { kind: 'tracing'; targetBtfId?: number; cookie?: number | bigint }
-    | { kind: 'tcx' | 'netkit'; relativeFd?: number; relativeId?: number; expectedRevision?: number | bigint }
-    | { kind: 'netfilter'; pf: number; hooknum: number; priority: number; netfilterFlags?: number }
+    | { kind?: 'iter'; iterInfo?: Uint8Array }
+    | { kind?: 'perfEvent'; bpfCookie?: number | bigint }
+    | { kind?: 'kprobeMulti'; kprobeMultiFlags?: number; syms?: readonly string[]; addrs?: U64s; cookies?: U64s }
+    | { kind?: 'tracing'; targetBtfId?: number; cookie?: number | bigint }
+    | { kind?: 'tcx' | 'netkit'; relativeFd?: FdLike; relativeId?: number; expectedRevision?: number | bigint }
+    | { kind?: 'netfilter'; pf: number; hooknum: number; priority: number; netfilterFlags?: number }
     | {
-        kind: 'uprobeMulti';
+        kind?: 'uprobeMulti';
         path: string;
         offsets: U64s;
         refCtrOffsets?: U64s;
@@ -111,8 +117,51 @@ export type LinkCreateOptions = LinkCreateHeader &
         uprobeMultiFlags?: number;
         pid?: number;
       }
-    | { kind: 'structOps'; mapFd: number }
+    | { kind: 'structOps'; mapFd: FdLike }
   );
+
+/** The `link_create` variants `linkCreate` knows. */
+export type LinkCreateKind = NonNullable<LinkCreateOptions['kind']>;
+
+/** The variant each attach type uses; attach types not listed use 'generic'. */
+export const LINK_KIND: Readonly<Partial<Record<AttachType, LinkCreateKind>>> = {
+  [AttachType.TraceIter]: 'iter',
+  [AttachType.PerfEvent]: 'perfEvent',
+  [AttachType.TraceKprobeMulti]: 'kprobeMulti',
+  [AttachType.TraceKprobeSession]: 'kprobeMulti',
+  [AttachType.TraceRawTp]: 'tracing',
+  [AttachType.TraceFEntry]: 'tracing',
+  [AttachType.TraceFExit]: 'tracing',
+  [AttachType.ModifyReturn]: 'tracing',
+  [AttachType.LSMMac]: 'tracing',
+  [AttachType.TCXIngress]: 'tcx',
+  [AttachType.TCXEgress]: 'tcx',
+  [AttachType.NetkitPrimary]: 'netkit',
+  [AttachType.NetkitPeer]: 'netkit',
+  [AttachType.Netfilter]: 'netfilter',
+  [AttachType.TraceUprobeMulti]: 'uprobeMulti',
+  [AttachType.TraceUprobeSession]: 'uprobeMulti',
+};
+
+/** The fields a derived variant needs; without them the generic layout is used, as before. */
+const REQUIRED: Partial<Record<LinkCreateKind, (o: Record<string, unknown>) => boolean>> = {
+  kprobeMulti: (o) => o.syms !== undefined || o.addrs !== undefined,
+  uprobeMulti: (o) => o.path !== undefined && o.offsets !== undefined,
+  netfilter: (o) => o.pf !== undefined,
+};
+
+/**
+ * The variant of `o`: its own kind, else its attach type's. A generic targetBtfId, or a variant's
+ * required fields missing, keeps 'generic'.
+ */
+export function linkCreateKind(o: { kind?: LinkCreateKind; attachType: number; targetBtfId?: number }): LinkCreateKind {
+  if (o.kind !== undefined) return o.kind;
+  const kind = LINK_KIND[o.attachType as AttachType] ?? 'generic';
+  if (o.targetBtfId !== undefined && kind !== 'tracing') return 'generic';
+  return REQUIRED[kind]?.(o as Record<string, unknown>) === false ? 'generic' : kind;
+}
+
+type Variant<K extends LinkCreateKind> = LinkCreateOptionsHeader & Extract<LinkCreateOptions, { kind?: K }>;
 
 /** A packed `u64[]` for pointer fields; empty arrays become NULL. */
 function u64Array(values: U64s | undefined, field: string): Uint8Array | undefined {
@@ -131,27 +180,42 @@ function sameLength(field: string, arr: U64s | undefined, want: number): void {
 }
 
 /** BPF_LINK_CREATE, any variant. Returns the link's fd. */
-export function linkCreate(o: LinkCreateOptions): FD {
+export function linkCreate(options: LinkCreateOptions): FD {
   const keep: unknown[] = [];
   const hold = <T>(x: T): T => (keep.push(x), x);
-  const header = { progFd: o.progFd, targetFd: o.targetFd, targetIfindex: o.targetIfindex, attachType: o.attachType, flags: o.flags };
+  const kind = linkCreateKind(options as { kind?: LinkCreateKind; attachType: number; targetBtfId?: number });
+  const header = {
+    progFd: kind === 'structOps' ? -1 : fdOf(options.progFd, 'progFd'),
+    targetFd: options.targetFd === undefined ? undefined : fdOf(options.targetFd, 'targetFd'),
+    targetIfindex: options.targetIfindex,
+    attachType: options.attachType,
+    flags: options.flags,
+  };
   let attr: LinkCreateAttr;
-  switch (o.kind) {
-    case undefined:
-    case 'generic':
+  switch (kind) {
+    case 'generic': {
+      const o = options as Variant<'generic'>;
       attr = { ...header, kind: 'generic', targetBtfId: o.targetBtfId };
       break;
-    case 'structOps':
+    }
+    case 'structOps': {
+      const o = options as Variant<'structOps'>;
       // The kernel reads link_create.map_fd, which aliases prog_fd.
-      attr = { ...header, progFd: o.mapFd, kind: 'generic' };
+      attr = { ...header, progFd: fdOf(o.mapFd, 'mapFd'), kind: 'generic' };
       break;
-    case 'iter':
+    }
+    case 'iter': {
+      const o = options as Variant<'iter'>;
       attr = { ...header, kind: 'iter', iterInfo: addr(hold(o.iterInfo)), iterInfoLen: o.iterInfo?.byteLength };
       break;
-    case 'perfEvent':
+    }
+    case 'perfEvent': {
+      const o = options as Variant<'perfEvent'>;
       attr = { ...header, kind: 'perfEvent', bpfCookie: o.bpfCookie };
       break;
+    }
     case 'kprobeMulti': {
+      const o = options as Variant<'kprobeMulti'>;
       const cnt = o.syms?.length || o.addrs?.length || 0;
       if (cnt === 0) throw new InvalidArgumentError('syms', 'one of syms or addrs is required');
       if (o.syms?.length && o.addrs?.length) throw new InvalidArgumentError('addrs', 'syms and addrs are mutually exclusive');
@@ -172,17 +236,25 @@ export function linkCreate(o: LinkCreateOptions): FD {
       };
       break;
     }
-    case 'tracing':
+    case 'tracing': {
+      const o = options as Variant<'tracing'>;
       attr = { ...header, kind: 'tracing', targetBtfId: o.targetBtfId, cookie: o.cookie };
       break;
+    }
     case 'tcx':
-    case 'netkit':
-      attr = { ...header, kind: o.kind, relativeFd: o.relativeFd, relativeId: o.relativeId, expectedRevision: o.expectedRevision };
+    case 'netkit': {
+      const o = options as Variant<'tcx' | 'netkit'>;
+      const relativeFd = o.relativeFd === undefined ? undefined : fdOf(o.relativeFd, 'relativeFd');
+      attr = { ...header, kind, relativeFd, relativeId: o.relativeId, expectedRevision: o.expectedRevision };
       break;
-    case 'netfilter':
+    }
+    case 'netfilter': {
+      const o = options as Variant<'netfilter'>;
       attr = { ...header, kind: 'netfilter', pf: o.pf, hooknum: o.hooknum, priority: o.priority, netfilterFlags: o.netfilterFlags };
       break;
+    }
     case 'uprobeMulti': {
+      const o = options as Variant<'uprobeMulti'>;
       const cnt = o.offsets.length;
       if (cnt === 0) throw new InvalidArgumentError('offsets', 'at least one offset is required');
       sameLength('refCtrOffsets', o.refCtrOffsets, cnt);
@@ -223,18 +295,13 @@ export function encodeLinkUpdateAttr(a: LinkUpdateAttr): Uint8Array {
 }
 
 /** BPF_LINK_UPDATE: swap the link's program (with BPF_F_REPLACE, only if it is `oldProgFd`). */
-export function linkUpdate(a: LinkUpdateAttr): void {
-  bpf(Cmd.LinkUpdate, encodeLinkUpdateAttr(a));
+export function linkUpdate(a: WithOwners<LinkUpdateAttr, 'linkFd' | 'newProgFd' | 'oldProgFd'>): void {
+  bpf(Cmd.LinkUpdate, encodeLinkUpdateAttr(resolveOwners(a, ['linkFd', 'newProgFd', 'oldProgFd'])));
 }
 
 /** BPF_LINK_DETACH: the link stays open but no longer attached. */
-export function linkDetach(linkFd: number): void {
-  bpf(Cmd.LinkDetach, new AttrWriter(4).u32(0, linkFd, 'linkFd').bytes);
-}
-
-/** BPF_ITER_CREATE: an fd that reads the iterator's output. */
-export function iterCreate(linkFd: number, flags?: number): FD {
-  return bpfFD(Cmd.IterCreate, new AttrWriter(8).u32(0, linkFd, 'linkFd').u32(4, flags, 'flags').bytes, 'iter');
+export function linkDetach(link: FdLike): void {
+  bpf(Cmd.LinkDetach, new AttrWriter(4).u32(0, fdOf(link, 'linkFd'), 'linkFd').bytes);
 }
 
 /** BPF_RAW_TRACEPOINT_OPEN attr. */
@@ -257,17 +324,12 @@ export function encodeRawTracepointOpenAttr(a: RawTracepointOpenAttr): Uint8Arra
  * BPF_RAW_TRACEPOINT_OPEN: attaches a raw tracepoint program to `name`, or (name omitted) a
  * tracing/LSM program to the target it was loaded for. The cookie needs kernel 6.10.
  */
-export function rawTracepointOpen(o: { name?: string; progFd: number; cookie?: number | bigint }): FD {
+export function rawTracepointOpen(o: { name?: string; progFd: FdLike; cookie?: number | bigint }): FD {
   const name = o.name === undefined ? undefined : cString(o.name);
   const attr = encodeRawTracepointOpenAttr({
     name: name ? addressOf(name) : undefined,
-    progFd: o.progFd,
+    progFd: fdOf(o.progFd, 'progFd'),
     cookie: o.cookie,
   });
   return bpfFD(Cmd.RawTracepointOpen, attr, 'raw_tracepoint', [name]);
-}
-
-/** BPF_ENABLE_STATS: run-time statistics stay on while the returned fd is open. */
-export function enableStats(type: number): FD {
-  return bpfFD(Cmd.EnableStats, new AttrWriter(4).u32(0, type, 'type').bytes, 'stats');
 }

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { checkFdLeaks, requireRoot } from '@bpfkit/testing';
 import { MapType, UpdateFlags } from './constants.js';
 import { mapInfo } from './info.js';
 import {
@@ -12,7 +12,7 @@ import {
   mapLookupElem,
   mapUpdateElem,
 } from './map.js';
-import { layout, leakedSince, openFds } from './testing/kernel.js';
+import { layout } from './testing/kernel.js';
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const u64 = (n: bigint) => new Uint8Array(new BigUint64Array([n]).buffer);
@@ -67,13 +67,7 @@ describe('map command layouts', () => {
 });
 
 describe('maps on the real kernel', () => {
-  let fdsBefore: Set<number>;
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(leakedSince(fdsBefore)).toEqual([]);
-  });
+  checkFdLeaks();
 
   it('creates a hash map and does create/read/update/delete and iteration', (ctx) => {
     requireRoot(ctx);

@@ -1,11 +1,10 @@
-import { SyscallError } from '@bpfkit/errors';
+import { Errno, SyscallError } from '@bpfkit/errors';
 import { AttrWriter } from './attr.js';
 import { bpf, bpfFD } from './bpf.js';
 import { Cmd, OBJ_NAME_LEN } from './constants.js';
 import type { FD } from './fd.js';
 import { addressOf } from './libc.js';
 
-const ENOENT = 2;
 
 export interface MapCreateAttr {
   mapType: number;
@@ -85,7 +84,7 @@ export function mapLookupElem(mapFd: number, key: Uint8Array, value: Uint8Array,
     elem(Cmd.MapLookupElem, mapFd, key, value, flags);
     return true;
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === ENOENT) return false;
+    if (err instanceof SyscallError && err.errno === Errno.ENOENT) return false;
     throw err;
   }
 }
@@ -106,7 +105,7 @@ export function mapGetNextKey(mapFd: number, key: Uint8Array | null, nextKey: Ui
     elem(Cmd.MapGetNextKey, mapFd, key, nextKey);
     return true;
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === ENOENT) return false;
+    if (err instanceof SyscallError && err.errno === Errno.ENOENT) return false;
     throw err;
   }
 }

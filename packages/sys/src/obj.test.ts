@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@bpfkit/errors';
-import { requireRoot } from '../../../testing/feature.js';
+import { checkFdLeaks, requireRoot } from '@bpfkit/testing';
 import { MapType } from './constants.js';
 import { mapInfo } from './info.js';
 import { mapCreate } from './map.js';
 import { bpfObjectKind, encodeIdAttr, encodeInfoAttr, encodeObjAttr, objGet, pin, unpin } from './obj.js';
-import { layout, leakedSince, openFds } from './testing/kernel.js';
+import { layout } from './testing/kernel.js';
 
 describe('object command layouts', () => {
   it('OBJ_PIN/OBJ_GET: pathname @0, bpf_fd @8, file_flags @12, path_fd @16 (24 bytes)', () => {
@@ -42,15 +42,13 @@ describe('object command layouts', () => {
 });
 
 describe('pinning on the real kernel', () => {
+  checkFdLeaks();
   let dir: string;
-  let fdsBefore: Set<number>;
   beforeAll(() => {
-    fdsBefore = openFds();
     dir = mkdtempSync('/sys/fs/bpf/bpfkit-pin-test-');
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
-    expect(leakedSince(fdsBefore)).toEqual([]);
   });
 
   it('pin() pins, moves an existing pin without overwriting, and unpin() removes it', (ctx) => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { readlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AttrWriter, cString } from './attr.js';
@@ -7,7 +7,6 @@ import { Cmd, FsMagic, RENAME_NOREPLACE } from './constants.js';
 import type { FD } from './fd.js';
 import { addressOf, renameat2, statfs, unlink } from './libc.js';
 
-const ENOENT = 2;
 
 /** BPF_OBJ_PIN / BPF_OBJ_GET attr. */
 export interface ObjAttr {
@@ -68,7 +67,7 @@ export function pin(currentPath: string | undefined, newPath: string, fd: number
     renameat2(currentPath, newPath, RENAME_NOREPLACE);
   } catch (err) {
     // The old pin is gone (state out of sync): pin afresh.
-    if (err instanceof SyscallError && err.errno === ENOENT) objPin(newPath, fd);
+    if (err instanceof SyscallError && err.errno === Errno.ENOENT) objPin(newPath, fd);
     else throw (err as SyscallError).withContext(`unable to move pinned object to new path ${newPath}`);
   }
 }
@@ -79,7 +78,7 @@ export function unpin(path: string | undefined): void {
   try {
     unlink(path);
   } catch (err) {
-    if (!(err instanceof SyscallError && err.errno === ENOENT)) throw err;
+    if (!(err instanceof SyscallError && err.errno === Errno.ENOENT)) throw err;
   }
 }
 
@@ -125,7 +124,7 @@ function getNextId(cmd: number, start: number): number | undefined {
   try {
     bpf(cmd, attr);
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === ENOENT) return undefined;
+    if (err instanceof SyscallError && err.errno === Errno.ENOENT) return undefined;
     throw err;
   }
   return new DataView(attr.buffer).getUint32(4, true);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { checkFdLeaks, readCounter, requireFeature, requireRoot } from '@bpfkit/testing';
 import { AttachType, LinkType, MapType, PerfEvent, PerfEventType, PerfType, ProgType } from './constants.js';
 import { haveBPFLinkPerfEvent } from './features.js';
 import { compareVersions, kernelVersion } from './probe.js';
@@ -10,7 +10,7 @@ import { linkCreate } from './link.js';
 import { mapCreate, mapLookupElem } from './map.js';
 import { encodePerfEventAttr, perfEventEnable, perfEventOpen, perfEventSetBpf } from './perf.js';
 import { progLoad } from './prog.js';
-import { counterInsns, layout, leakedSince, openFds, readCounter } from './testing/kernel.js';
+import { counterInsns, layout } from './testing/kernel.js';
 
 describe('perf_event_attr layout (inventory §3.2)', () => {
   it('type @0, size @4, config @8, sample_period @16, sample_type @24, flags @40, wakeup @48, config1 @56, config2 @64', () => {
@@ -48,13 +48,7 @@ describe('perf_event_attr layout (inventory §3.2)', () => {
 });
 
 describe('tracepoint perf events on the real kernel', () => {
-  let fdsBefore: Set<number>;
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(leakedSince(fdsBefore)).toEqual([]);
-  });
+  checkFdLeaks();
 
   const tracepointId = (name: string) => Number(readFileSync(`/sys/kernel/tracing/events/syscalls/${name}/id`, 'utf8'));
 
@@ -110,5 +104,23 @@ describe('tracepoint perf events on the real kernel', () => {
     expect(() => perfEventOpen({ type: PerfType.Tracepoint, config: 0xfffffff }, 0, -1)).toThrow(
       expect.objectContaining({ syscall: 'perf_event_open' }),
     );
+  });
+});
+
+describe('perf_event_attr bits by name', () => {
+  it('encodes named bits into the flags word at @40, OR-ed with a raw flags value', () => {
+    const word = (1n << 0n) | (1n << 5n) | (1n << 14n) | (2n << 15n) | (1n << 37n);
+    expect(encodePerfEventAttr({ type: 1, bits: { disabled: true, excludeKernel: true, watermark: true, preciseIp: 2, sigtrap: true } })).toEqual(
+      layout(136, [
+        [0, 4, 1],
+        [40, 8, word],
+      ]),
+    );
+    expect(encodePerfEventAttr({ type: 1, flags: 1 << 1, bits: { disabled: true } })).toEqual(encodePerfEventAttr({ type: 1, flags: 0b11 }));
+    expect(encodePerfEventAttr({ type: 1, bits: { disabled: false } })).toEqual(encodePerfEventAttr({ type: 1 }));
+  });
+
+  it('rejects a precise_ip outside 0..3', () => {
+    expect(() => encodePerfEventAttr({ type: 1, bits: { preciseIp: 4 as 3 } })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', argument: 'bits.preciseIp' }));
   });
 });

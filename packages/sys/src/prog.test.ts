@@ -4,12 +4,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
-import { requireRoot } from '../../../testing/feature.js';
+import { checkFdLeaks, requireRoot } from '@bpfkit/testing';
 import { ProgType } from './constants.js';
 import { objGet, objPin, progGetFdById, progGetNextId, unpin } from './obj.js';
 import { progInfo } from './info.js';
 import { encodeProgLoadAttr, encodeProgTestRunAttr, progLoad, progTestRun } from './prog.js';
-import { ACCEPT_ALL, layout, leakedSince, openFds, RETURN_ZERO } from './testing/kernel.js';
+import { ACCEPT_ALL, layout, RETURN_ZERO } from './testing/kernel.js';
 
 const P = 0x1122334455667788n;
 
@@ -111,15 +111,13 @@ describe('PROG_LOAD and PROG_TEST_RUN layouts', () => {
 });
 
 describe('programs on the real kernel', () => {
-  let fdsBefore: Set<number>;
+  checkFdLeaks();
   let pinDir: string;
   beforeAll(() => {
-    fdsBefore = openFds();
     pinDir = mkdtempSync('/sys/fs/bpf/bpfkit-sys-test-');
   });
   afterAll(() => {
     rmSync(pinDir, { recursive: true, force: true });
-    expect(leakedSince(fdsBefore)).toEqual([]);
   });
 
   it('loads a 2-instruction socket filter and reads its info back', (ctx) => {

@@ -1,30 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { checkFdLeaks, loopback, readCounter, requireRoot } from '@bpfkit/testing';
 import { MapType, ProgType, Sock } from './constants.js';
 import { bind, getsockname, getsockopt, recvfrom, sendto, setsockopt } from './libc.js';
 import { mapCreate, mapLookupElem } from './map.js';
 import { progLoad } from './prog.js';
 import { socket } from './socket.js';
-import { counterInsns, leakedSince, openFds, readCounter } from './testing/kernel.js';
-
-/** struct sockaddr_in for 127.0.0.1:port. */
-function loopback(port = 0): Uint8Array {
-  const sa = new Uint8Array(16);
-  const v = new DataView(sa.buffer);
-  v.setUint16(0, Sock.AF_INET, true);
-  v.setUint16(2, port, false);
-  sa.set([127, 0, 0, 1], 4);
-  return sa;
-}
+import { counterInsns } from './testing/kernel.js';
 
 describe('sockets and a socket filter on the real kernel', () => {
-  let fdsBefore: Set<number>;
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(leakedSince(fdsBefore)).toEqual([]);
-  });
+  checkFdLeaks();
 
   it('a counter program attached with SO_ATTACH_BPF counts real UDP packets, and stops after SO_DETACH_BPF', (ctx) => {
     requireRoot(ctx);

@@ -1,12 +1,7 @@
 import { FD } from './fd.js';
-import { closeRaw, socketRaw } from './libc.js';
+import { socketRaw } from './libc.js';
 
 /** socket(2), owned. Add Sock.SOCK_CLOEXEC to `type` unless the fd must survive exec. */
 export function socket(domain: number, type: number, protocol: number): FD {
   return new FD(socketRaw(domain, type, protocol), 'socket');
-}
-
-/** close(2) of a descriptor nobody else owns. */
-export function close(fd: number): void {
-  closeRaw(fd);
 }

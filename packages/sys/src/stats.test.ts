@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { ProgType, StatsType } from './constants.js';
 import { progInfo } from './info.js';
-import { enableStats } from './link.js';
+import { enableStats } from './stats.js';
 import { progLoad, progTestRun } from './prog.js';
 import { RETURN_ZERO } from './testing/kernel.js';
 

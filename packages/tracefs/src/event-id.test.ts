@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { eventID } from './event-id.js';
 import { tracefsPath } from './path.js';
 

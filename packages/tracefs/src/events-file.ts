@@ -1,5 +1,5 @@
 import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
-import { fromNodeError, nodeErrno, SyscallError } from '@bpfkit/errors';
+import { Errno, fromNodeError, nodeErrno, SyscallError } from '@bpfkit/errors';
 import { describeEntry, findNewEntry, readErrorLog } from './error-log.js';
 import { tracefsFile } from './path.js';
 
@@ -44,7 +44,7 @@ export function appendCommand(root: string, type: ProbeType, command: string, op
     const data = Buffer.from(command, 'utf8');
     const written = writeSync(fd, data);
     if (written !== data.length) {
-      throw new SyscallError(`write(${file})`, 5 /* EIO */, {
+      throw new SyscallError(`write(${file})`, Errno.EIO, {
         context: options.context,
         hint: `short write: ${written} of ${data.length} bytes`,
       });

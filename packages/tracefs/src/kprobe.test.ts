@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireRoot, skipUnsupported } from '../../../testing/feature.js';
+import { requireRoot, skipUnsupported, thrown } from '@bpfkit/testing';
 import { eventID } from './event-id.js';
 import { createKprobeEvent, type KprobeEventOptions, kprobeToken } from './kprobe.js';
 import { randomGroup } from './owner.js';
@@ -12,15 +12,6 @@ import type { ProbeEvent } from './probe-event.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'bpfkit-tracefs-kprobe-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}
 
 function kprobeLines(): string[] {
   return readFileSync(join(tracefsPath(), 'kprobe_events'), 'utf8').split('\n').filter(Boolean);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { InvalidArgumentError } from '@bpfkit/errors';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { currentOwner, OwnerChecker, parseGroupOwner, randomGroup } from './owner.js';
 
 const INIT_PID_NS = 4026531836;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotSupportedError } from '@bpfkit/errors';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { findTracefsInMounts, type MountInfoEntry, parseMountInfo, tracefsFile, tracefsPath } from './path.js';
 
 const TRACEFS_MAGIC = 0x74726163;

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { currentOwner, OwnerChecker, randomGroup } from './owner.js';
 import type { ProbeEvent } from './probe-event.js';
 import { listEvents, removeStaleEvents, type StaleEvent } from './stale.js';

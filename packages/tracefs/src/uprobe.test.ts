@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot, thrown } from '@bpfkit/testing';
 import { eventID } from './event-id.js';
 import { currentOwner, parseGroupOwner, randomGroup } from './owner.js';
 import { tracefsPath } from './path.js';
@@ -34,15 +34,6 @@ function create(options: Partial<UprobeEventOptions> = {}): ProbeEvent {
 
 function hex16(n: bigint): string {
   return `0x${n.toString(16).padStart(16, '0')}`;
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
 }
 
 describe('uprobeToken (cilium TestUprobeToken)', () => {

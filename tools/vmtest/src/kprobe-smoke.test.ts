@@ -1,11 +1,7 @@
-import { closeSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { leakedSince, openFds, requireFeature, requireRoot } from '@bpfkit/testing';
 import { attachKprobeCounter, kprobePmuType } from './kprobe-smoke.js';
-
-function openFds(): Set<string> {
-  return new Set(readdirSync('/proc/self/fd'));
-}
 
 /** Three open() calls, each reaching do_sys_openat2 once. */
 function openThrice(): void {
@@ -30,7 +26,7 @@ describe('kprobe smoke test (kprobe PMU + BPF_PROG_TYPE_KPROBE through @bpfkit/s
       } finally {
         counter.close();
       }
-      expect([...openFds()].filter((fd) => !before.has(fd))).toEqual([]);
+      expect(leakedSince(before)).toEqual([]);
     });
   }
 });

@@ -1,9 +1,8 @@
-import { SyscallError } from '@bpfkit/errors';
+import { Errno, SyscallError } from '@bpfkit/errors';
 import { asm } from '../asm.js';
 import { Program } from '../program.js';
 import { AttachType, ProgramType } from '../types.js';
 
-const EPERM = 1;
 let permitted: boolean | undefined;
 
 /**
@@ -21,7 +20,7 @@ export function trampolinesPermitted(): boolean {
       }).close();
       permitted = true;
     } catch (err) {
-      if (!(err instanceof SyscallError) || err.errno !== EPERM) throw err;
+      if (!(err instanceof SyscallError) || err.errno !== Errno.EPERM) throw err;
       permitted = false;
     }
   }

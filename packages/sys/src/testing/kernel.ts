@@ -1,15 +1,3 @@
-import { readdirSync } from 'node:fs';
-
-/** The descriptors this process has open, for leak checks. */
-export function openFds(): Set<number> {
-  return new Set(readdirSync('/proc/self/fd').map(Number));
-}
-
-/** Descriptors open now that were not open in `before`. */
-export function leakedSince(before: Set<number>): number[] {
-  return [...openFds()].filter((fd) => !before.has(fd));
-}
-
 /** `r0 = 0; exit` */
 export const RETURN_ZERO = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
@@ -60,11 +48,4 @@ export function counterInsns(mapFd: number, ret = 0): Uint8Array {
     ...insn(0xb7, 0, 0, 0, ret), // r0 = ret
     ...insn(0x95, 0, 0, 0, 0), // exit
   ]);
-}
-
-/** The u64 at key 0 of an array map. */
-export function readCounter(lookup: (key: Uint8Array, value: Uint8Array) => boolean): bigint {
-  const value = new Uint8Array(8);
-  if (!lookup(new Uint8Array(4), value)) throw new Error('counter key 0 missing');
-  return new DataView(value.buffer).getBigUint64(0, true);
 }
