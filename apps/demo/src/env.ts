@@ -26,6 +26,7 @@ export class Env {
   #cgroup?: string;
   #topology?: Topology;
   #child?: TriggerChild;
+  #joined?: Promise<void>;
   #sockets = new Map<'host' | 'peer', Socket>();
 
   constructor(cleanup: Cleanup, signal: AbortSignal) {
@@ -87,10 +88,9 @@ export class Env {
 
   /** The trigger child, moved into the demo cgroup. */
   async childInCgroup(): Promise<TriggerChild> {
-    const cgroup = this.cgroup();
-    const fresh = !this.#child;
     const child = this.child();
-    if (fresh) await child.request({ op: 'join', cgroup });
+    this.#joined ??= child.request({ op: 'join', cgroup: this.cgroup() });
+    await this.#joined;
     return child;
   }
 
