@@ -120,7 +120,7 @@ export async function run(options: DemoOptions): Promise<number> {
   const active: Active[] = [];
   let cleanupFailures: string[] = [];
   let fatal: unknown;
-  if (!options.json) process.stdout.write(`bpfkit demo on Linux ${release()}: ${rows.length} rows, triggering for ${options.durationMs / 1000}s\n\n`);
+  if (!options.json) process.stdout.write(`bpfkit demo on Linux ${release()}: ${rows.length} row${rows.length === 1 ? '' : 's'}, triggering for ${options.durationMs / 1000}s\n\n`);
 
   try {
     draw();
