@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { features } from '@bpfkit/link';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot, skipForbidden } from '../../../testing/feature.js';
 import { KINDS } from './kinds/index.js';
 import { missingExports } from './library.js';
 import { startDemo, type JsonResult } from './testing/demo.js';
@@ -19,6 +19,8 @@ describe('bpfkit-demo --json, end to end', () => {
     pids.push(run.child.pid!);
     const { code, stdout, stderr } = await run.done;
     const result = JSON.parse(stdout) as JsonResult;
+    // The run as a table in the test log: what each kernel of the matrix showed.
+    console.log(result.rows.map((r) => `${r.kind.padEnd(20)} ${r.status.padEnd(15)} ${String(r.hits ?? '-').padStart(6)}  ${r.reason ?? ''}`).join('\n'));
     expect(result.rows.map((r) => r.kind)).toEqual(KINDS.map((k) => k.name));
 
     const report = new Map(features().map((f) => [f.kind as string, f]));
@@ -31,6 +33,11 @@ describe('bpfkit-demo --json, end to end', () => {
         expect(row.reason).toBe(`no ${missing.join(', ')}`);
       } else if (!feature.supported) {
         expect(row, kind.name).toMatchObject({ status: 'not supported', reason: feature.reason, hits: null });
+        // Under BPFKIT_STRICT=1, only a kernel too old, built without the feature, or refusing it by policy may lack it.
+        const missingConfig = /kernel built without (CONFIG_\w+)/.exec(feature.reason ?? '')?.[1];
+        const refusal = /refused by this kernel/.test(feature.reason ?? '') ? feature.reason : undefined;
+        const reason = { message: feature.reason ?? '', minimumKernel: feature.minimumKernel, missingConfig, refusal };
+        expect(skipForbidden(reason), `${kind.name} is not supported on a kernel that should have it: ${feature.reason}`).toBe(false);
       } else {
         expect(row, `${kind.name}: ${row.reason ?? ''}`).toMatchObject({ status: 'fired' });
         expect(row.hits, kind.name).toBeGreaterThan(0);

@@ -4,11 +4,11 @@ import { requireRoot } from '../../../testing/feature.js';
 import { startDemo } from './testing/demo.js';
 import { leftovers, NOTHING, type Leftovers } from './testing/leftovers.js';
 
-/** Polls until the run has attached programs inside its network namespace. */
+/** Polls until the run has attached programs and made its netns, veth pair and cgroup. */
 async function attached(pid: number, exited: () => boolean): Promise<Leftovers> {
   for (;;) {
     const now = leftovers(pid);
-    if (now.links.length > 0 && now.netns.length > 0 && now.cgroups.length > 0) return now;
+    if (now.links.length > 0 && now.netns.length > 0 && now.veth.length > 0 && now.cgroups.length > 0) return now;
     if (exited()) throw new Error('the demo exited before it had attached anything');
     await sleep(100);
   }
@@ -22,15 +22,22 @@ describe('interrupting bpfkit-demo', () => {
       const pid = run.child.pid!;
       let exited = false;
       void run.done.finally(() => (exited = true));
-      const made = await attached(pid, () => exited);
-      expect(made.veth.length).toBeGreaterThan(0);
-      expect(made.programs.length).toBeGreaterThan(0);
-      run.child.kill(signal);
-      const { code, stdout, stderr } = await run.done;
-      expect(stderr).toBe('');
-      expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
-      expect(stdout).toMatch(/KIND +MECHANISM +HITS +STATUS/);
-      expect(leftovers(pid)).toEqual(NOTHING);
+      try {
+        const made = await attached(pid, () => exited);
+        expect(made.programs.length).toBeGreaterThan(0);
+        run.child.kill(signal);
+        const { code, stdout, stderr } = await run.done;
+        expect(stderr).toBe('');
+        expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+        expect(stdout).toMatch(/KIND +MECHANISM +HITS +STATUS/);
+        expect(leftovers(pid)).toEqual(NOTHING);
+      } finally {
+        // A failed expectation must not leave a 10-minute run behind.
+        if (!exited) {
+          run.child.kill('SIGTERM');
+          await run.done;
+        }
+      }
     });
   }
 });

@@ -42,15 +42,29 @@ function programsNamed(prefix: string): Map<number, string> {
   return found;
 }
 
+const EAGAIN = 11;
+
+/** Links of `programs`; a link the kernel is still setting up (EAGAIN) makes the walk start over. */
+function linksOf(programs: Map<number, string>): number[] {
+  for (let attempt = 1; ; attempt++) {
+    const ids: number[] = [];
+    try {
+      for (const link of iterateLinks()) {
+        const info = link.info();
+        if (programs.has(info.program)) ids.push(info.id);
+        link.close();
+      }
+      return ids;
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== EAGAIN || attempt === 10) throw err;
+    }
+  }
+}
+
 /** What a demo run with process id `pid` made that still exists: all empty after a clean exit. */
 export function leftovers(pid: number): Leftovers {
   const programs = programsNamed(namePrefix(pid));
-  const linkIds: number[] = [];
-  for (const link of iterateLinks()) {
-    const info = link.info();
-    if (programs.has(info.program)) linkIds.push(info.id);
-    link.close();
-  }
+  const linkIds = linksOf(programs);
   const netnsDir = '/run/netns';
   const root = cgroup2Root();
   const ownedGroup = new RegExp(`_${pid}_[0-9a-f]+_[0-9a-f]+_[0-9a-f]{8}$`);
