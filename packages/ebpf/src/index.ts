@@ -9,8 +9,13 @@ export type { PinnedOptions } from './object.js';
 export { BpfMap, Map, MapUpdateFlags, possibleCPUs } from './map.js';
 export type { MapCreateOptions, MapInfo } from './map.js';
 export { Program } from './program.js';
+export { structOpsValue } from './struct-ops.js';
+export type { StructOpsProgramRef, StructOpsValueOptions } from './struct-ops.js';
 export type { ProgramBTF, ProgramInfo, ProgramLoadOptions, TestRunOptions, TestRunResult } from './program.js';
 export { AttachType, MapType, ProgramType } from './types.js';
+export { usdtArgument } from './usdt-args.js';
+export type { UsdtArch, UsdtArgumentOptions, UsdtArgumentSpec } from './usdt-args.js';
+export { MapFlags } from '@bpfkit/sys';
 export { VerifierError } from './verifier-error.js';
 export {
   BpfError,

@@ -7,8 +7,9 @@ import {
   type VirtualAddress,
   type VirtualAddressInput,
 } from './address.js';
-import { type ElfClass, type Endianness, SectionType, SegmentFlags, SegmentType, SpecialSection, SymbolBinding, SymbolType } from './constants.js';
-import { type DynamicInfo, parseDynamic } from './dynamic.js';
+import { buildAddressIndex, symbolsCovering, type AddressIndex } from './address-index.js';
+import { type ElfClass, ElfType, type Endianness, SectionType, SegmentFlags, SegmentType } from './constants.js';
+import { type DynamicInfo, dynamicStringTable, parseDynamic } from './dynamic.js';
 import { type ElfHeader, parseHeader, safeNumber, view } from './header.js';
 import { ImportedSymbolError } from './imported-symbol-error.js';
 import { hex, malformed } from './malformed.js';
@@ -16,10 +17,11 @@ import { type ElfNote, parseNotes } from './notes.js';
 import { type ElfSection, parseSections, readString, sectionBytes, sectionText } from './sections.js';
 import { type ElfProgramHeader, loadSegmentFor, loadSegmentForOffset, parseProgramHeaders } from './segments.js';
 import { BufferSource, type ByteSource, FileSource } from './source.js';
-import { ElfSymbol, isPlaceable } from './symbol.js';
+import { ElfSymbol } from './symbol.js';
 import { type ForEachSymbolOptions, moveCursor, SymbolCursor } from './symbol-cursor.js';
+import { StringTables } from './string-tables.js';
+import { SymbolSearch } from './symbol-search.js';
 import { type SymbolContext, type SymbolEntries, SymbolTable, type SymbolTableKind } from './symbol-table.js';
-import { gnuHashLookup } from './gnu-hash.js';
 import { type UsdtProbe, parseUsdtNotes } from './usdt.js';
 import { parseVersions, type SymbolVersion, type VersionDefinition } from './versions.js';
 
@@ -33,43 +35,6 @@ export interface SymbolAtResult {
 export interface DebugLink {
   readonly file: string;
   readonly crc32: number;
-}
-
-/** Byte-search lookups are cheap but linear; after this many, one name index pays for itself. */
-const LOOKUPS_BEFORE_INDEX = 4;
-
-const FUNC_LIKE = new Set<number>([SymbolType.Func, SymbolType.GnuIfunc]);
-
-function bindingRank(b: number): number {
-  return b === SymbolBinding.Global || b === SymbolBinding.GnuUnique ? 2 : b === SymbolBinding.Weak ? 1 : 0;
-}
-
-interface Query {
-  readonly literal: string;
-  /** For `name@VER` / `name@@VER`: the base name, the version, and whether it must be the default. */
-  readonly base?: string;
-  readonly version?: string;
-  readonly requireDefault?: boolean;
-}
-
-function parseQuery(name: string): Query {
-  const at = name.indexOf('@');
-  if (at <= 0) return { literal: name };
-  const dbl = name[at + 1] === '@';
-  const version = name.slice(at + (dbl ? 2 : 1));
-  if (version === '' || version.includes('@')) return { literal: name };
-  return { literal: name, base: name.slice(0, at), version, requireDefault: dbl };
-}
-
-type Ref = { readonly t: SymbolEntries; readonly i: number };
-
-/** Sized symbols sorted by address, relative to the lowest one; `maxEnd` is a running maximum of `end`. */
-interface AddressIndex {
-  readonly min: bigint;
-  readonly refs: Ref[];
-  readonly start: Float64Array;
-  readonly end: Float64Array;
-  readonly maxEnd: Float64Array;
 }
 
 const registry = new FinalizationRegistry<number>((fd) => {
@@ -106,18 +71,16 @@ export class ElfFile implements Disposable {
   #loadsOverlap = false;
   #lastLoad: ElfProgramHeader | undefined;
   readonly #tables = new Map<SymbolTableKind, SymbolTable | null>();
-  /** String tables by section index: .dynstr serves .dynsym, .dynamic and the version sections. */
-  readonly #strtabs = new Map<number, Buffer>();
+  readonly #strings: StringTables;
   #versym: DataView | undefined | null;
   #versions: Map<number, VersionDefinition> | undefined;
   #dynamic: DynamicInfo | undefined;
-  #lookups = 0;
   readonly #ctx: SymbolContext = {
     translate: (value) => this.#translate(value),
     sectionName: (index) => this.#sections?.[index]?.name,
     version: (index) => this.#version(index),
   };
-  #index: Map<string, number | number[]> | undefined;
+  readonly #search: SymbolSearch;
   #byAddress: AddressIndex | undefined;
 
   private constructor(src: ByteSource) {
@@ -128,6 +91,15 @@ export class ElfFile implements Disposable {
       src.close();
       throw err;
     }
+    this.#strings = new StringTables(src, () => this.sections);
+    this.#search = new SymbolSearch({
+      src,
+      fields: this.#h.fields,
+      ctx: this.#ctx,
+      sections: () => this.sections,
+      table: (kind, bulk) => this.#table(kind, bulk),
+      version: (index) => this.#version(index),
+    });
     this.path = src.name;
     this.class = this.#h.class;
     this.littleEndian = this.#h.littleEndian;
@@ -259,64 +231,6 @@ export class ElfFile implements Disposable {
     return (va - seg.virtualAddress + seg.offset) as FileOffset;
   }
 
-  #linkedSection(sec: ElfSection, what: string): ElfSection {
-    const str = this.sections[sec.link];
-    if (!str || sec.link === 0) {
-      throw malformed(this.path, `${what} (section ${sec.index}) links to string table ${sec.link}, which does not exist`);
-    }
-    return str;
-  }
-
-  /** The string table a section links to (read once, shared by every section that links to it). */
-  #linkedStrings(sec: ElfSection, what: string): Buffer {
-    const cached = this.#strtabs.get(sec.link);
-    if (cached) return cached;
-    const data = sectionBytes(this.#src, this.#linkedSection(sec, what), `${what} string table`);
-    this.#strtabs.set(sec.link, data);
-    return data;
-  }
-
-  /**
-   * One string of the table `sec` links to: from the table if it is loaded, else by small reads,
-   * so that reading a few version names does not load a 5 MB .dynstr.
-   */
-  #stringAt(sec: ElfSection, offset: number, what: string): string {
-    const loaded = this.#strtabs.get(sec.link);
-    if (loaded) return readString(this.#src, loaded, offset, what);
-    const str = this.sections[sec.link];
-    if (!str || sec.link === 0) {
-      throw malformed(this.path, `${what} (section ${sec.index}) links to string table ${sec.link}, which does not exist`);
-    }
-    const size = safeNumber(this.#src, str.size, `${what} string table size`);
-    if (offset >= size) {
-      throw malformed(this.path, `${what}: string index ${offset} outside its string table (${size} bytes)`);
-    }
-    const start = safeNumber(this.#src, str.offset, `${what} string table offset`) + offset;
-    // Grows geometrically to the end of the table, so the loop ends after a few reads.
-    for (let chunk = 64; ; chunk *= 4) {
-      const len = Math.min(chunk, size - offset);
-      const bytes = this.#src.read(start, len, `${what} string`);
-      const end = bytes.indexOf(0);
-      if (end >= 0) return bytes.toString('utf8', 0, end);
-      if (len === size - offset) throw malformed(this.path, `${what}: string at index ${offset} is not NUL-terminated`);
-    }
-  }
-
-  /** Defined .dynsym symbols through .gnu.hash; undefined when the file has no usable hash table. */
-  #hashSearch(q: Query): Ref[] | undefined {
-    const sections = this.sections;
-    const hash = sections.find((s) => s.type === SectionType.GnuHash);
-    const dynsym = sections.find((s) => s.type === SectionType.DynSym);
-    if (!hash || !dynsym || hash.link !== dynsym.index || hash.size === 0n) return undefined;
-    const dynstr = sections[dynsym.link];
-    if (!dynstr || dynsym.link === 0) return undefined;
-    const lookup = (name: string) => gnuHashLookup(this.#src, this.#h.fields, hash, dynsym, dynstr, Buffer.from(name), this.#ctx);
-    if (q.base === undefined) return lookup(q.literal).map((t) => ({ t, i: t.index }));
-    return lookup(q.base)
-      .filter((t) => this.#versionMatches(t.index, q))
-      .map((t) => ({ t, i: t.index }));
-  }
-
   /**
    * `bulk`: every name will be read, so the string table is read straight into one string (through
    * a reused buffer) rather than kept as bytes for byte searches.
@@ -333,8 +247,8 @@ export class ElfFile implements Disposable {
     t = null;
     if (sec) {
       const data = sectionBytes(this.#src, sec, kind);
-      const cached = this.#strtabs.get(sec.link);
-      const strtab = cached ?? (bulk ? sectionText(this.#src, this.#linkedSection(sec, kind), `${kind} string table`) : this.#linkedStrings(sec, kind));
+      const cached = this.#strings.loaded(sec);
+      const strtab = cached ?? (bulk ? sectionText(this.#src, this.#strings.linkedSection(sec, kind), `${kind} string table`) : this.#strings.linkedStrings(sec, kind));
       t = new SymbolTable(this.#src, kind, sec, data, strtab, this.#h.fields, this.#ctx);
       if (bulk) t.prepareBulk();
     }
@@ -349,7 +263,7 @@ export class ElfFile implements Disposable {
       const aux = (type: number, what: string) => {
         const s = sections.find((x) => x.type === type);
         if (!s) return undefined;
-        return { data: sectionBytes(this.#src, s, what), string: (off: number, w: string) => this.#stringAt(s, off, w) };
+        return { data: sectionBytes(this.#src, s, what), string: (off: number, w: string) => this.#strings.stringAt(s, off, w) };
       };
       // Assigned together, only once everything parsed: a failure must not leave half a state.
       const versym = vs ? view(sectionBytes(this.#src, vs, '.gnu.version')) : null;
@@ -425,7 +339,7 @@ export class ElfFile implements Disposable {
     const sec = sections.find((s) => s.type === SectionType.Dynamic);
     let info: DynamicInfo = { needed: [], runpath: [] };
     if (sec) {
-      info = parseDynamic(this.#src, this.#h.fields, sectionBytes(this.#src, sec, '.dynamic'), this.#linkedStrings(sec, '.dynamic'));
+      info = parseDynamic(this.#src, this.#h.fields, sectionBytes(this.#src, sec, '.dynamic'), this.#strings.linkedStrings(sec, '.dynamic'));
     } else {
       const seg = this.programHeaders.find((p) => p.type === SegmentType.Dynamic);
       if (seg) info = this.#dynamicFromSegment(seg);
@@ -438,97 +352,12 @@ export class ElfFile implements Disposable {
   #dynamicFromSegment(seg: ElfProgramHeader): DynamicInfo {
     const f = this.#h.fields;
     const data = this.#src.read(safeNumber(this.#src, seg.offset, 'PT_DYNAMIC offset'), safeNumber(this.#src, seg.fileSize, 'PT_DYNAMIC size'), 'PT_DYNAMIC');
-    const dv = view(data);
-    const es = f.layout.dynSize;
-    let strtab: bigint | undefined;
-    let strsz: bigint | undefined;
-    for (let o = 0; o + es <= data.length; o += es) {
-      const tag = f.word(dv, o);
-      if (tag === 0n) break;
-      if (tag === 5n) strtab = f.word(dv, o + es / 2);
-      if (tag === 10n) strsz = f.word(dv, o + es / 2);
-    }
-    if (strtab === undefined || strsz === undefined) return { needed: [], runpath: [] };
-    const off = this.#translate(strtab);
-    if (off === undefined) throw malformed(this.path, `DT_STRTAB ${hex(strtab)} is not in any PT_LOAD segment`);
-    const str = this.#src.read(safeNumber(this.#src, off, 'DT_STRTAB'), safeNumber(this.#src, strsz, 'DT_STRSZ'), 'dynamic string table');
+    const strtab = dynamicStringTable(f, data);
+    if (!strtab) return { needed: [], runpath: [] };
+    const off = this.#translate(strtab.address);
+    if (off === undefined) throw malformed(this.path, `DT_STRTAB ${hex(strtab.address)} is not in any PT_LOAD segment`);
+    const str = this.#src.read(safeNumber(this.#src, off, 'DT_STRTAB'), safeNumber(this.#src, strtab.size, 'DT_STRSZ'), 'dynamic string table');
     return parseDynamic(this.#src, f, data, str);
-  }
-
-  #searchByBytes(kind: SymbolTableKind, q: Query): Ref[] {
-    const t = this.#table(kind, false);
-    if (!t) return [];
-    const refs: Ref[] = t.find(Buffer.from(q.literal), false).map((i) => ({ t, i }));
-    if (q.base !== undefined) {
-      if (kind === 'dynsym') {
-        for (const i of t.find(Buffer.from(q.base), false)) if (this.#versionMatches(i, q)) refs.push({ t, i });
-      }
-    } else if (kind === 'symtab') {
-      for (const i of t.find(Buffer.from(`${q.literal}@`), true)) refs.push({ t, i });
-    }
-    return refs;
-  }
-
-  #versionMatches(i: number, q: Query): boolean {
-    const v = this.#version(i);
-    return v !== undefined && v.name === q.version && (!q.requireDefault || !v.hidden);
-  }
-
-  #buildIndex(): Map<string, number | number[]> {
-    const index = new Map<string, number | number[]>();
-    const add = (key: string, ref: number) => {
-      const cur = index.get(key);
-      if (cur === undefined) index.set(key, ref);
-      else if (typeof cur === 'number') index.set(key, [cur, ref]);
-      else cur.push(ref);
-    };
-    (['dynsym', 'symtab'] as const).forEach((kind, k) => {
-      const t = this.#table(kind, true);
-      if (!t) return;
-      for (let i = 1; i < t.count; i++) {
-        const name = t.name(i);
-        if (name === '') continue;
-        const ref = i * 2 + k;
-        add(name, ref);
-        const at = name.indexOf('@');
-        if (at > 0) add(name.slice(0, at), ref);
-      }
-    });
-    return index;
-  }
-
-  #searchByIndex(kind: SymbolTableKind, q: Query): Ref[] {
-    const t = this.#table(kind, false);
-    if (!t) return [];
-    const k = kind === 'dynsym' ? 0 : 1;
-    const refs: Ref[] = [];
-    const collect = (key: string, keep: (i: number, name: string) => boolean) => {
-      const hit = this.#index!.get(key);
-      if (hit === undefined) return;
-      for (const ref of typeof hit === 'number' ? [hit] : hit) {
-        if (ref % 2 !== k) continue;
-        const i = (ref - k) / 2;
-        if (keep(i, t.name(i))) refs.push({ t, i });
-      }
-    };
-    collect(q.literal, (_, name) => name === q.literal || (q.base === undefined && kind === 'symtab' && name.startsWith(`${q.literal}@`)));
-    if (q.base !== undefined && kind === 'dynsym') collect(q.base, (i, name) => name === q.base && this.#versionMatches(i, q));
-    return refs;
-  }
-
-  #best(refs: readonly Ref[]): Ref | undefined {
-    let best: Ref | undefined;
-    let bestScore = -1;
-    for (const r of refs) {
-      const info = r.t.info(r.i);
-      let score = bindingRank(info >> 4) * 4 + (FUNC_LIKE.has(info & 0xf) ? 2 : 0);
-      if (r.t.kind === 'dynsym' && !this.#version(r.i)?.hidden) score += 1;
-      if (score > bestScore) {
-        best = r;
-        bestScore = score;
-      }
-    }
-    return best;
   }
 
   /**
@@ -539,25 +368,10 @@ export class ElfFile implements Disposable {
   symbol(name: string): ElfSymbol {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('name', 'symbol name must be a non-empty string');
     this.#check(`look up symbol ${name}`);
-    const q = parseQuery(name);
-    if (this.#index === undefined && ++this.#lookups > LOOKUPS_BEFORE_INDEX) this.#index = this.#buildIndex();
-    const search = (kind: SymbolTableKind) => (this.#index ? this.#searchByIndex(kind, q) : this.#searchByBytes(kind, q));
-    // Exported functions are found through .gnu.hash without loading .dynsym or .dynstr.
-    const hashed = this.#index ? undefined : this.#hashSearch(q);
-    if (hashed) {
-      const best = this.#best(hashed);
-      if (best) return this.#symbol(best.t, best.i);
-    }
-    const undefinedRefs: Ref[] = [];
-    for (const kind of hashed ? (['symtab', 'dynsym'] as const) : (['dynsym', 'symtab'] as const)) {
-      const refs = search(kind);
-      const defined = refs.filter((r) => r.t.sectionIndex(r.i) !== SpecialSection.Undefined);
-      const best = this.#best(defined);
-      if (best) return this.#symbol(best.t, best.i);
-      undefinedRefs.push(...refs);
-    }
-    if (undefinedRefs.length > 0) {
-      const dyn = undefinedRefs.find((r) => r.t.kind === 'dynsym');
+    const { found, imported } = this.#search.find(name);
+    if (found) return this.#symbol(found.t, found.i);
+    if (imported.length > 0) {
+      const dyn = imported.find((r) => r.t.kind === 'dynsym');
       const library = dyn ? this.#version(dyn.i)?.library : undefined;
       throw new ImportedSymbolError(name, this.path, library, this.dynamic.needed);
     }
@@ -565,39 +379,7 @@ export class ElfFile implements Disposable {
   }
 
   #addressIndex(): AddressIndex {
-    if (this.#byAddress) return this.#byAddress;
-    const refs: Ref[] = [];
-    let min: bigint | undefined;
-    for (const kind of ['dynsym', 'symtab'] as const) {
-      const t = this.#table(kind, false);
-      if (!t) continue;
-      for (let i = 1; i < t.count; i++) {
-        const info = t.info(i);
-        const type = info & 0xf;
-        if (type === SymbolType.Section || type === SymbolType.File || !isPlaceable(t.sectionIndex(i), type)) continue;
-        if (t.approxSize(i) === 0) continue;
-        refs.push({ t, i });
-        const v = t.value(i);
-        if (min === undefined || v < min) min = v;
-      }
-    }
-    const base = min ?? 0n;
-    // Offsets from the lowest address are small enough for exact float arithmetic.
-    const rel = refs.map((r) => Number(r.t.value(r.i) - base));
-    const order = refs.map((_, k) => k).sort((a, b) => rel[a]! - rel[b]!);
-    const n = order.length;
-    const start = new Float64Array(n);
-    const end = new Float64Array(n);
-    const maxEnd = new Float64Array(n);
-    const sorted: Ref[] = new Array(n);
-    for (let k = 0; k < n; k++) {
-      const r = refs[order[k]!]!;
-      sorted[k] = r;
-      start[k] = rel[order[k]!]!;
-      end[k] = start[k]! + Number(r.t.size(r.i));
-      maxEnd[k] = Math.max(end[k]!, k > 0 ? maxEnd[k - 1]! : 0);
-    }
-    this.#byAddress = { min: base, refs: sorted, start, end, maxEnd };
+    this.#byAddress ??= buildAddressIndex([this.#table('dynsym', false), this.#table('symtab', false)]);
     return this.#byAddress;
   }
 
@@ -609,29 +391,8 @@ export class ElfFile implements Disposable {
   symbolAt(virtualAddress: VirtualAddressInput): SymbolAtResult {
     const va = toBigInt(virtualAddress, 'virtualAddress');
     this.#check(`look up address ${hex(va)}`);
-    const idx = this.#addressIndex();
-    const notFound = () => new SymbolNotFoundError(hex(va), { path: this.path, detail: 'no symbol covers this address' });
-    if (va < idx.min || idx.refs.length === 0) throw notFound();
-    const a = Number(va - idx.min);
-    let lo = 0;
-    let hi = idx.refs.length - 1;
-    if (idx.start[0]! > a) throw notFound();
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (idx.start[mid]! <= a) lo = mid;
-      else hi = mid - 1;
-    }
-    const hits: Ref[] = [];
-    let innermost = -1;
-    for (let k = lo; k >= 0 && idx.maxEnd[k]! > a; k--) {
-      if (idx.end[k]! <= a) continue;
-      if (innermost >= 0 && idx.start[k]! < innermost) continue;
-      if (idx.start[k]! > innermost) hits.length = 0;
-      innermost = idx.start[k]!;
-      hits.push(idx.refs[k]!);
-    }
-    const best = this.#best(hits);
-    if (!best) throw notFound();
+    const best = this.#search.best(symbolsCovering(this.#addressIndex(), va));
+    if (!best) throw new SymbolNotFoundError(hex(va), { path: this.path, detail: 'no symbol covers this address' });
     const symbol = this.#symbol(best.t, best.i);
     return { symbol, offset: va - symbol.value };
   }
@@ -697,7 +458,7 @@ export class ElfFile implements Disposable {
 
   /** Whether the file is executable code a uprobe can target (ET_EXEC or ET_DYN), as cilium requires. */
   get isExecutable(): boolean {
-    return this.type === 2 || this.type === 3;
+    return this.type === ElfType.Exec || this.type === ElfType.Dyn;
   }
 
   /** Loadable executable segments (for callers that need the mapping, e.g. /proc/<pid>/maps math). */

@@ -12,6 +12,7 @@ export {
   SymbolType,
 } from './constants.js';
 export type { ElfClass, Endianness } from './constants.js';
+export { DynamicTag } from './dynamic.js';
 export type { DynamicInfo } from './dynamic.js';
 export { ElfFile } from './elf-file.js';
 export type { DebugLink, SymbolAtResult } from './elf-file.js';

@@ -57,7 +57,7 @@ describe('instanceof across copies of the package (the dual-package hazard)', ()
     expect(new Other('y') instanceof Other).toBe(true);
     expect(e instanceof Other).toBe(false);
     expect({} instanceof BpfError).toBe(false);
-    expect(null instanceof InvalidArgumentError).toBe(false);
+    expect((null as unknown) instanceof InvalidArgumentError).toBe(false);
     expect(new Error('z') instanceof BpfError).toBe(false);
   });
 });

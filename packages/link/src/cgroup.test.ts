@@ -1,6 +1,6 @@
-import { AttachType, ProgramType, type Program } from '@bpfkit/ebpf';
+import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireRoot } from '../../../testing/feature.js';
 import { attachCgroup, CgroupLink, openCgroup, ProgAttachCgroupLink } from './cgroup.js';
 import { closeAll } from './close.js';
@@ -10,23 +10,15 @@ import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { createCgroup, udpFromCgroup } from './testing/cgroup.js';
 import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakChecks } from './testing/suite.js';
+import { thrown } from './testing/thrown.js';
 
 const EGRESS = { type: ProgramType.CGroupSKB, attachType: AttachType.CGroupInetEgress } as const;
 const SOCK_CREATE = { type: ProgramType.CGroupSock, attachType: AttachType.CGroupInetSockCreate } as const;
 
 describe('attachCgroup on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
   let cg: { path: string; remove(): void };
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   for (const mechanism of ['bpf_link', 'prog_attach'] as const) {
     it(`${mechanism}: inet egress and sock_create count a child's UDP sends, and stop after close`, (ctx) => {
@@ -159,14 +151,6 @@ describe('attachCgroup on the real kernel', () => {
   });
 
   describe('bad input', () => {
-    function thrown(fn: () => unknown): unknown {
-      try {
-        fn();
-      } catch (err) {
-        return err;
-      }
-      throw new Error('expected a throw');
-    }
 
     it('a closed program, a wrong program type, a non-cgroup or missing path: typed errors, nothing left', (ctx) => {
       requireRoot(ctx);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { errnoName, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
-import { asm, AttachType, Program, ProgramType, type ProgramLoadOptions } from '@bpfkit/ebpf';
+import { errnoName, isNotSupported, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { asm, AttachType, Map as BpfMap, MapType, Program, ProgramType, type ProgramLoadOptions } from '@bpfkit/ebpf';
+import { BtfBuilder, Linkage } from '@bpfkit/btf';
 import * as sys from '@bpfkit/sys';
 import type { LinkMechanism } from './link.js';
 
@@ -50,29 +51,82 @@ export interface FeatureReport {
 type Probe = () => FeatureReport['mechanism'];
 
 const EPERM = 1;
+const EINVAL = 22;
+const ENOTSUPP = 524;
 const TRIVIAL = [asm.mov64('r0', 0), asm.exit()];
 
+type LoadOptions = Omit<ProgramLoadOptions, 'instructions' | 'license'>;
+
+/** Program.load with a probe's error mapping: EPERM is a refusal, other failures say what failed. */
+function probeLoad(feature: string, opts: LoadOptions): Program {
+  try {
+    return Program.load({ instructions: TRIVIAL, license: 'GPL', ...opts });
+  } catch (err) {
+    if (err instanceof SyscallError) {
+      if (err.errno === EPERM) throw new NotSupportedError(feature, { refusal: `program loads of this type refused with ${errnoName(err.errno)}`, cause: err });
+      throw new NotSupportedError(feature, { detail: `program load failed: ${err.code}`, cause: err });
+    }
+    if (isNotSupported(err)) throw err;
+    throw new NotSupportedError(feature, { detail: (err as Error).message, cause: err });
+  }
+}
+
 /** A memoised program load: supported when the kernel loads `opts`; EPERM and friends name the refusal. */
-function loads(feature: string, opts: Omit<ProgramLoadOptions, 'instructions' | 'license'>, minimumKernel?: string): () => void {
+function loads(feature: string, opts: LoadOptions, minimumKernel?: string): () => void {
+  return sys.probe(feature, () => probeLoad(feature, opts).close(), minimumKernel);
+}
+
+/**
+ * A memoised trial attach of a tracing (or LSM) program: 'bpf_link' where BPF_LINK_CREATE takes
+ * it, 'raw_tracepoint_open' where the kernel answers EINVAL (5.10; tp_btf before 6.10) and only
+ * BPF_RAW_TRACEPOINT_OPEN works.
+ */
+function tracingAttach(feature: string, opts: LoadOptions & { attachType: number }, minimumKernel: string): () => LinkMechanism {
   return sys.probe(
     feature,
     () => {
+      const prog = probeLoad(feature, opts);
       try {
-        Program.load({ ...opts, instructions: TRIVIAL, license: 'GPL' }).close();
+        sys.linkCreate({ kind: 'tracing', progFd: prog.fd, attachType: opts.attachType }).close();
+        return 'bpf_link';
       } catch (err) {
-        if (err instanceof SyscallError) {
-          if (err.errno === EPERM) throw new NotSupportedError(feature, { refusal: `program loads of this type refused with ${errnoName(err.errno)}`, cause: err });
-          throw new NotSupportedError(feature, { detail: `program load failed: ${err.code}`, cause: err });
-        }
-        if (isNotSupported(err)) throw err;
-        throw new NotSupportedError(feature, { detail: (err as Error).message, cause: err });
+        if (!(err instanceof SyscallError) || (err.errno !== EINVAL && err.errno !== ENOTSUPP)) throw err;
+        sys.rawTracepointOpen({ progFd: prog.fd }).close();
+        return 'raw_tracepoint_open';
+      } finally {
+        prog.close();
       }
     },
     minimumKernel,
   );
 }
 
+/** BPF_LINK_CREATE for `kind`, or NotSupportedError where the kernel has only BPF_RAW_TRACEPOINT_OPEN for it. */
+export function haveTracingLink(kind: 'fentry' | 'fexit' | 'fmod_ret' | 'tp_btf' | 'lsm'): void {
+  if (probeAttachKind(kind) !== 'bpf_link') {
+    throw new NotSupportedError(`BPF_LINK_CREATE for ${kind} programs`, { minimumKernel: kind === 'tp_btf' ? '6.10' : '5.19', detail: 'the kernel attaches them with BPF_RAW_TRACEPOINT_OPEN only' });
+  }
+}
+
+/** Whether LSM programs load (they attach whether or not the BPF LSM is active). */
+export const lsmLoads = loads('LSM programs', { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' }, '5.7');
+
 const trampolines = loads('BPF trampolines (fentry on bpf_fentry_test1)', { type: ProgramType.Tracing, attachType: AttachType.TraceFEntry, attachTo: 'bpf_fentry_test1' }, '5.5');
+/** struct_ops maps made for links (BPF_F_LINK, 6.4); older kernels reject the flag with EINVAL. */
+const structOpsLinks = sys.probe(
+  'struct_ops links',
+  () => {
+    try {
+      BpfMap.create({ type: MapType.StructOpsMap, structOps: 'tcp_congestion_ops', flags: sys.MapFlags.Link }).close();
+    } catch (err) {
+      if (err instanceof SymbolNotFoundError) throw new NotSupportedError('struct_ops', { detail: 'kernel BTF has no bpf_struct_ops_tcp_congestion_ops', cause: err });
+      if (err instanceof SyscallError && err.errno === EINVAL) throw new NotSupportedError('struct_ops links', { detail: 'struct_ops maps with BPF_F_LINK are refused with EINVAL', cause: err });
+      throw err;
+    }
+  },
+  '6.4',
+);
+const structOpsLoads = loads('struct_ops programs (tcp_congestion_ops)', { type: ProgramType.StructOps, attachTo: 'tcp_congestion_ops:cong_avoid' }, '5.6');
 const perfLinkOrIoctl = (): LinkMechanism => {
   try {
     sys.haveBPFLinkPerfEvent();
@@ -91,6 +145,29 @@ const lsmActive = sys.probe('bpf LSM active', () => {
   }
 });
 
+const lsmAttach = tracingAttach('LSM programs (on file_mprotect)', { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' }, '5.7');
+
+/** An Extension program replacing the global function of a socket filter (both with BTF func info). */
+const freplaceLoads = sys.probe(
+  'freplace (Extension programs)',
+  () => {
+    const feature = 'freplace (Extension programs)';
+    const btf = (): { data: Uint8Array; funcInfo: { insnOffset: number; typeId: number }[] } => {
+      const b = new BtfBuilder();
+      const proto = b.funcProto(b.int('int', 4, { signed: true }), [{ name: 'skb', type: b.ptr(b.struct('__sk_buff', 0, [])) }]);
+      const typeId = b.func('probe_target', proto, Linkage.Global);
+      return { data: b.encode(), funcInfo: [{ insnOffset: 0, typeId }] };
+    };
+    const target = probeLoad(feature, { type: ProgramType.SocketFilter, name: 'probe_target', btf: btf() });
+    try {
+      probeLoad(feature, { type: ProgramType.Extension, attachTarget: target, attachTo: 'probe_target', btf: btf() }).close();
+    } finally {
+      target.close();
+    }
+  },
+  '5.6',
+);
+
 const PROBES: Record<AttachKind, Probe> = {
   cgroup: () => {
     try {
@@ -108,7 +185,7 @@ const PROBES: Record<AttachKind, Probe> = {
   tcx: () => (sys.haveTCX(), 'bpf_link'),
   netkit: () => (sys.haveNetkit(), 'bpf_link'),
   netfilter: () => (loads('netfilter programs', { type: ProgramType.Netfilter, attachType: AttachType.Netfilter }, '6.4')(), link()),
-  struct_ops: () => (trampolines(), link()),
+  struct_ops: () => (structOpsLinks(), structOpsLoads(), link()),
   kprobe: () => (sys.haveKprobes(), perfLinkOrIoctl()),
   kretprobe: () => (sys.haveKprobes(), perfLinkOrIoctl()),
   kprobe_multi: () => (sys.haveKprobeMulti(), 'bpf_link'),
@@ -129,29 +206,31 @@ const PROBES: Record<AttachKind, Probe> = {
     }
   },
   tracepoint: () => (loads('tracepoint programs', { type: ProgramType.TracePoint })(), perfLinkOrIoctl()),
-  raw_tracepoint: () => {
-    loads('raw tracepoint programs', { type: ProgramType.RawTracepoint }, '4.17')();
-    try {
-      return link();
-    } catch (err) {
-      if (!isNotSupported(err)) throw err;
-      return 'raw_tracepoint_open';
-    }
+  raw_tracepoint: () => (loads('raw tracepoint programs', { type: ProgramType.RawTracepoint }, '4.17')(), 'raw_tracepoint_open'),
+  fentry: tracingAttach('fentry programs (on bpf_fentry_test1)', { type: ProgramType.Tracing, attachType: AttachType.TraceFEntry, attachTo: 'bpf_fentry_test1' }, '5.5'),
+  fexit: tracingAttach('fexit programs (on bpf_fentry_test1)', { type: ProgramType.Tracing, attachType: AttachType.TraceFExit, attachTo: 'bpf_fentry_test1' }, '5.5'),
+  // security_* functions are modifiable on every kernel; bpf_modify_return_test only from 6.12 on.
+  fmod_ret: tracingAttach('fmod_ret programs (on security_task_getsid)', { type: ProgramType.Tracing, attachType: AttachType.ModifyReturn, attachTo: 'security_task_getsid' }, '5.7'),
+  tp_btf: tracingAttach('tp_btf programs (on sys_enter)', { type: ProgramType.Tracing, attachType: AttachType.TraceRawTp, attachTo: 'sys_enter' }, '5.5'),
+  lsm: () => {
+    lsmLoads();
+    lsmActive();
+    return lsmAttach();
   },
-  fentry: () => (trampolines(), 'bpf_link'),
-  fexit: () => (loads('fexit programs', { type: ProgramType.Tracing, attachType: AttachType.TraceFExit, attachTo: 'bpf_fentry_test1' }, '5.5')(), 'bpf_link'),
-  fmod_ret: () => (loads('fmod_ret programs', { type: ProgramType.Tracing, attachType: AttachType.ModifyReturn, attachTo: 'bpf_modify_return_test' }, '5.7')(), 'bpf_link'),
-  tp_btf: () => (loads('tp_btf programs', { type: ProgramType.Tracing, attachType: AttachType.TraceRawTp, attachTo: 'sys_enter' }, '5.5')(), 'bpf_link'),
-  lsm: () => (loads('LSM programs', { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' }, '5.7')(), lsmActive(), 'bpf_link'),
-  freplace: () => (trampolines(), 'bpf_link'),
+  freplace: () => (freplaceLoads(), link()),
   perf_event: () => (loads('perf event programs', { type: ProgramType.PerfEvent })(), perfLinkOrIoctl()),
 };
 
 let report: FeatureReport[] | undefined;
 
+/** The path an attach of `kind` takes here, or the probe's NotSupportedError (tests skip on it). */
+export function probeAttachKind(kind: AttachKind): FeatureReport['mechanism'] {
+  return PROBES[kind]();
+}
+
 function probeKind(kind: AttachKind): FeatureReport {
   try {
-    return { kind, supported: true, mechanism: PROBES[kind]() };
+    return { kind, supported: true, mechanism: probeAttachKind(kind) };
   } catch (err) {
     const e = err as Error & { minimumKernel?: string };
     return {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { createLink, RawLink } from './link.js';
-import { mapFd, programFd, type MapRef, type ProgramRef } from './program-ref.js';
+import { mapFd, typedProgramFd, type MapRef, type ProgramRef } from './program-ref.js';
 
 export interface IterOptions {
   /** A Tracing program loaded with AttachType.TraceIter and `attachTo` the iterator (e.g. 'bpf_map', 'task'). */
@@ -105,7 +105,7 @@ export class Iter extends RawLink {
 export function attachIter(opts: IterOptions): Iter {
   if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError('options', 'attach iterator: must be an object');
   const what = 'attach iterator';
-  const progFd = programFd(opts.program, what);
+  const progFd = typedProgramFd(opts.program, what, { Tracing: sys.ProgType.Tracing });
   const info = new Uint8Array(4);
   if (opts.map !== undefined) new DataView(info.buffer).setUint32(0, mapFd(opts.map, what), true);
   sys.haveBPFLink();

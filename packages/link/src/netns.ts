@@ -1,5 +1,5 @@
-import { constants, openSync, readlinkSync } from 'node:fs';
-import { fromNodeError, InvalidArgumentError } from '@bpfkit/errors';
+import { constants, openSync } from 'node:fs';
+import { fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { createLink, RawLink } from './link.js';
 import { typedProgramFd, type ProgramRef } from './program-ref.js';
@@ -48,11 +48,24 @@ function openNetNs(ns: NetNsTarget, what: string): sys.FD {
     throw new InvalidArgumentError('ns', `${what}: expected a netns fd or a path such as /proc/self/ns/net`);
   }
   try {
-    const target = readlinkSync(`/proc/self/fd/${fd.fd}`);
-    if (!target.startsWith('net:[')) throw new InvalidArgumentError('ns', `${what}: ${target} is not a network namespace`);
+    if (nsType(fd.fd) !== sys.Ns.CLONE_NEWNET) throw new InvalidArgumentError('ns', `${what}: ${String(ns)} is not a network namespace`);
   } catch (err) {
     fd.close();
     throw err;
   }
   return fd;
+}
+
+const NS_GET_NSTYPE = 0xb703;
+const ENOTTY = 25;
+const EINVAL = 22;
+
+/** The CLONE_NEW* type of a namespace fd (also one opened through a bind mount such as /run/netns/x); undefined for other files. */
+function nsType(fd: number): number | undefined {
+  try {
+    return sys.ioctl(fd, NS_GET_NSTYPE, 0);
+  } catch (err) {
+    if (err instanceof SyscallError && (err.errno === ENOTTY || err.errno === EINVAL)) return undefined;
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import { SyscallError } from '@bpfkit/errors';
+import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { checkNoAnchorFlags, type Anchor } from './anchor.js';
 import { programFd, type ProgramRef } from './program-ref.js';
@@ -19,6 +19,10 @@ export interface RawAttachProgramOptions {
 
 export type RawDetachProgramOptions = RawAttachProgramOptions;
 
+function checkOptions(opts: unknown, what: string): void {
+  if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError('options', `${what}: must be an object`);
+}
+
 /** When PROG_ATTACH/DETACH fails, an old kernel is reported as NotSupportedError, not as its errno. */
 function explain(err: unknown, context: string): unknown {
   if (!(err instanceof SyscallError)) return err;
@@ -31,48 +35,61 @@ function explain(err: unknown, context: string): unknown {
 }
 
 /**
- * BPF_PROG_ATTACH. Anchor flags are OR-ed into attach_flags; a replace anchor's fd goes into
- * replace_bpf_fd (with BPF_F_REPLACE, which cilium v0.21.0 forgot), any other into relative_fd.
+ * The BPF_PROG_ATTACH attr of `opts`. Anchor flags are OR-ed into attach_flags; a replace anchor's
+ * fd goes into replace_bpf_fd (with BPF_F_REPLACE, which cilium v0.21.0 forgot), any other into
+ * relative_fd / relative_id.
  */
-export function rawAttachProgram(opts: RawAttachProgramOptions): void {
-  const what = 'attach program';
+export function progAttachAttr(opts: RawAttachProgramOptions, what = 'attach program'): sys.ProgAttachAttr {
+  checkOptions(opts, what);
   const flags = checkNoAnchorFlags(opts.flags, what);
   const targetFd = targetNumber(opts.target, what);
   const attachBpfFd = programFd(opts.program, what);
   const attachType = attachTypeNumber(opts.attach, what);
   const a = opts.anchor?.resolve(what);
-  try {
-    sys.progAttach({
-      targetFd,
-      attachBpfFd,
-      attachType,
-      attachFlags: (flags | (a?.flags ?? 0)) || undefined,
-      ...(a && opts.anchor!.replaces ? { replaceBpfFd: a.fdOrId } : a?.fdOrId ? { relativeFd: a.fdOrId } : {}),
-      expectedRevision: opts.expectedRevision,
-    });
-  } catch (err) {
-    throw explain(err, `${what} (attach type ${attachType}) to target ${targetFd}`);
-  }
+  return {
+    targetFd,
+    attachBpfFd,
+    attachType,
+    attachFlags: (flags | (a?.flags ?? 0)) || undefined,
+    ...(a && opts.anchor!.replaces ? { replaceBpfFd: a.fdOrId } : a?.fdOrId ? { relativeFd: a.fdOrId } : {}),
+    expectedRevision: opts.expectedRevision,
+  };
 }
 
-/** BPF_PROG_DETACH. `flags` are not sent (only the anchor's), as the kernel expects. */
-export function rawDetachProgram(opts: RawDetachProgramOptions): void {
-  const what = 'detach program';
+/** The BPF_PROG_DETACH attr: `flags` are not sent (only the anchor's), as the kernel expects. */
+export function progDetachAttr(opts: RawDetachProgramOptions, what = 'detach program'): sys.ProgAttachAttr {
+  checkOptions(opts, what);
   checkNoAnchorFlags(opts.flags, what);
   const targetFd = targetNumber(opts.target, what);
   const attachBpfFd = programFd(opts.program, what);
   const attachType = attachTypeNumber(opts.attach, what);
   const a = opts.anchor?.resolve(what);
+  return {
+    targetFd,
+    attachBpfFd,
+    attachType,
+    attachFlags: a?.flags || undefined,
+    ...(a?.fdOrId ? { relativeFd: a.fdOrId } : {}),
+    expectedRevision: opts.expectedRevision,
+  };
+}
+
+/** BPF_PROG_ATTACH (see progAttachAttr for how the anchor is encoded). */
+export function rawAttachProgram(opts: RawAttachProgramOptions): void {
+  const attr = progAttachAttr(opts);
   try {
-    sys.progDetach({
-      targetFd,
-      attachBpfFd,
-      attachType,
-      attachFlags: a?.flags || undefined,
-      ...(a?.fdOrId ? { relativeFd: a.fdOrId } : {}),
-      expectedRevision: opts.expectedRevision,
-    });
+    sys.progAttach(attr);
   } catch (err) {
-    throw explain(err, `${what} (attach type ${attachType}) from target ${targetFd}`);
+    throw explain(err, `attach program (attach type ${attr.attachType}) to target ${attr.targetFd}`);
+  }
+}
+
+/** BPF_PROG_DETACH. */
+export function rawDetachProgram(opts: RawDetachProgramOptions): void {
+  const attr = progDetachAttr(opts);
+  try {
+    sys.progDetach(attr);
+  } catch (err) {
+    throw explain(err, `detach program (attach type ${attr.attachType}) from target ${attr.targetFd}`);
   }
 }

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '@bpfkit/errors';
 import { AF_INET, AF_INET6, AF_UNSPEC, Ifa, IFA_F_NODAD, IFADDRMSG_LEN, NlmFlags, RtmType } from './constants.js';
 import { attrBytes, attrMap, decodeIfaddrmsg, encodeIfaddrmsg, type NetlinkMessage } from './message.js';
 import { getLinkRequest, requestLink } from './link.js';
-import { type LinkRef, resolveLink } from './names.js';
+import { type InterfaceRef, resolveLink } from './names.js';
 import { type Request, withRtnl } from './socket.js';
 
 export interface Cidr {
@@ -107,7 +107,7 @@ export function newAddressRequest(index: number, cidr: Cidr, options: AddressOpt
  * Adds an IPv4 or IPv6 address (`ip addr add <cidr> dev <link>`). The same address twice →
  * SyscallError EEXIST; an unknown link → ENODEV.
  */
-export function addAddress(link: LinkRef, cidr: string, options: AddressOptions = {}): void {
+export function addAddress(link: InterfaceRef, cidr: string, options: AddressOptions = {}): void {
   const parsed = parseCidr(cidr);
   const getReq = getLinkRequest(link);
   withRtnl((rtnl) => {
@@ -133,7 +133,7 @@ function decodeAddress(msg: NetlinkMessage): AddressInfo | undefined {
 }
 
 /** Every IPv4 and IPv6 address of the calling thread's namespace, or of one link. */
-export function addresses(link?: LinkRef): AddressInfo[] {
+export function addresses(link?: InterfaceRef): AddressInfo[] {
   if (link !== undefined) resolveLink(link);
   const dumpReq: Request = { type: RtmType.GETADDR, header: encodeIfaddrmsg({ family: AF_UNSPEC }), context: 'list addresses' };
   return withRtnl((rtnl) => {

@@ -1,9 +1,9 @@
 export { addAddress, addresses, parseCidr } from './address.js';
 export type { AddressInfo, AddressOptions, Cidr } from './address.js';
 export { deleteLink, getLink, ifindex, ifname, InterfaceFlags, links, setDown, setNetns, setUp } from './link.js';
-export type { LinkInfo } from './link.js';
+export type { InterfaceInfo, LinkInfo } from './link.js';
 export { literalLookup } from './lookup.js';
-export type { LinkRef } from './names.js';
+export type { InterfaceRef, LinkRef } from './names.js';
 export { createNetkit, NetkitMode, NetkitPolicy } from './netkit.js';
 export type { NetkitOptions } from './netkit.js';
 export { createNetns, deleteNetns, Netns, netnsFd, withNetns } from './netns.js';

@@ -2,11 +2,11 @@
 import { BpfError } from '@bpfkit/errors';
 import { AF_UNSPEC, IFINFOMSG_LEN, Ifla, IflaInfo, RTEXT_FILTER_SKIP_STATS, RtmType } from './constants.js';
 import { attrMap, attrU32, decodeIfinfomsg, encodeIfinfomsg, type NetlinkMessage, readString, readU32 } from './message.js';
-import { checkIfname, checkIfindex, type LinkRef, resolveLink } from './names.js';
+import { checkIfname, checkIfindex, type InterfaceRef, resolveLink } from './names.js';
 import { type NetnsRef, withNetnsFd } from './netns.js';
 import { type Request, type RtnlSocket, withRtnl } from './socket.js';
 
-/** `IFF_*` interface flags (linux/if.h) as they appear in `LinkInfo.flags`. */
+/** `IFF_*` interface flags (linux/if.h) as they appear in `InterfaceInfo.flags`. */
 export const InterfaceFlags = {
   Up: 0x1,
   Broadcast: 0x2,
@@ -30,7 +30,7 @@ export const InterfaceFlags = {
 } as const;
 export type InterfaceFlags = (typeof InterfaceFlags)[keyof typeof InterfaceFlags];
 
-export interface LinkInfo {
+export interface InterfaceInfo {
   index: number;
   name: string;
   /** The rtnl link kind (`'veth'`, `'netkit'`, `'bridge'`...); absent for physical devices and `lo`. */
@@ -42,9 +42,12 @@ export interface LinkInfo {
   address?: string;
 }
 
+/** @deprecated The old name of InterfaceInfo (@bpfkit/link has its own LinkInfo). */
+export type LinkInfo = InterfaceInfo;
+
 const extMask = () => attrU32(Ifla.EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 
-export function decodeLink(msg: NetlinkMessage): LinkInfo {
+export function decodeLink(msg: NetlinkMessage): InterfaceInfo {
   const hdr = decodeIfinfomsg(msg.payload);
   const attrs = attrMap(msg.payload.subarray(IFINFOMSG_LEN));
   const name = attrs.get(Ifla.IFNAME);
@@ -52,7 +55,7 @@ export function decodeLink(msg: NetlinkMessage): LinkInfo {
   const address = attrs.get(Ifla.ADDRESS);
   const linkinfo = attrs.get(Ifla.LINKINFO);
   const kind = linkinfo ? attrMap(linkinfo).get(IflaInfo.KIND) : undefined;
-  const info: LinkInfo = {
+  const info: InterfaceInfo = {
     index: hdr.index,
     name: name ? readString(name) : '',
     flags: hdr.flags,
@@ -63,7 +66,7 @@ export function decodeLink(msg: NetlinkMessage): LinkInfo {
   return info;
 }
 
-export function getLinkRequest(ref: LinkRef): Request {
+export function getLinkRequest(ref: InterfaceRef): Request {
   const link = resolveLink(ref);
   return {
     type: RtmType.GETLINK,
@@ -78,7 +81,7 @@ export function dumpLinksRequest(): Request {
 }
 
 /** `RTM_NEWLINK` without NLM_F_CREATE changes an existing link: flags under `change`, or attributes. */
-export function setFlagsRequest(ref: LinkRef, flags: number, change: number, what: string): Request {
+export function setFlagsRequest(ref: InterfaceRef, flags: number, change: number, what: string): Request {
   const link = resolveLink(ref);
   return {
     type: RtmType.NEWLINK,
@@ -88,7 +91,7 @@ export function setFlagsRequest(ref: LinkRef, flags: number, change: number, wha
   };
 }
 
-export function deleteLinkRequest(ref: LinkRef): Request {
+export function deleteLinkRequest(ref: InterfaceRef): Request {
   const link = resolveLink(ref);
   return {
     type: RtmType.DELLINK,
@@ -98,7 +101,7 @@ export function deleteLinkRequest(ref: LinkRef): Request {
   };
 }
 
-export function setNetnsRequest(ref: LinkRef, netnsFd: number): Request {
+export function setNetnsRequest(ref: InterfaceRef, netnsFd: number): Request {
   const link = resolveLink(ref);
   return {
     type: RtmType.NEWLINK,
@@ -112,13 +115,13 @@ export function setNetnsRequest(ref: LinkRef, netnsFd: number): Request {
  * The link with this name or index, in the calling thread's network namespace. An unknown link
  * throws SyscallError ENODEV (`err.code === 'ENODEV'`), the kernel's own answer.
  */
-export function getLink(ref: LinkRef): LinkInfo {
+export function getLink(ref: InterfaceRef): InterfaceInfo {
   const req = getLinkRequest(ref);
   return withRtnl((rtnl) => requestLink(rtnl, req));
 }
 
 /** Sends an RTM_GETLINK request on an open socket and decodes its one reply. */
-export function requestLink(rtnl: RtnlSocket, req: Request): LinkInfo {
+export function requestLink(rtnl: RtnlSocket, req: Request): InterfaceInfo {
   const reply = rtnl.request(req).find((m) => m.type === RtmType.NEWLINK);
   if (!reply) throw new BpfError(`${req.context}: the kernel acknowledged RTM_GETLINK without sending the link`);
   return decodeLink(reply);
@@ -153,7 +156,7 @@ export function ifname(index: number): string {
 }
 
 /** Every link of the calling thread's network namespace, by RTM_GETLINK dump, in index order. */
-export function links(): LinkInfo[] {
+export function links(): InterfaceInfo[] {
   const req = dumpLinksRequest();
   return withRtnl((rtnl) => rtnl.dump(req))
     .filter((m) => m.type === RtmType.NEWLINK)
@@ -162,19 +165,19 @@ export function links(): LinkInfo[] {
 }
 
 /** Sets IFF_UP (`ip link set <link> up`). */
-export function setUp(link: LinkRef): void {
+export function setUp(link: InterfaceRef): void {
   const req = setFlagsRequest(link, 1, 1, 'set up');
   withRtnl((rtnl) => rtnl.request(req));
 }
 
 /** Clears IFF_UP (`ip link set <link> down`). */
-export function setDown(link: LinkRef): void {
+export function setDown(link: InterfaceRef): void {
   const req = setFlagsRequest(link, 0, 1, 'set down');
   withRtnl((rtnl) => rtnl.request(req));
 }
 
 /** Deletes a link; deleting one end of a veth or netkit pair deletes both. Unknown → ENODEV. */
-export function deleteLink(link: LinkRef): void {
+export function deleteLink(link: InterfaceRef): void {
   const req = deleteLinkRequest(link);
   withRtnl((rtnl) => rtnl.request(req));
 }
@@ -183,7 +186,7 @@ export function deleteLink(link: LinkRef): void {
  * Moves a link into another network namespace (`ip link set <link> netns <ns>`). The link gets
  * a new index there and disappears from this namespace.
  */
-export function setNetns(link: LinkRef, netns: NetnsRef): void {
+export function setNetns(link: InterfaceRef, netns: NetnsRef): void {
   resolveLink(link);
   withNetnsFd(netns, (fd) => {
     const req = setNetnsRequest(link, fd);

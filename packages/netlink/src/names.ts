@@ -4,7 +4,10 @@ import { IFNAMSIZ, Ifla } from './constants.js';
 import { type Attr, attrString } from './message.js';
 
 /** An interface by name (`'eth0'`) or by index (`2`). */
-export type LinkRef = string | number;
+export type InterfaceRef = string | number;
+
+/** @deprecated The old name of InterfaceRef. */
+export type LinkRef = InterfaceRef;
 
 /** The kernel's dev_valid_name(): 1 to 15 bytes, not `.` or `..`, no `/`, `:` or whitespace. */
 export function checkIfname(name: unknown, argument: string): string {

@@ -12,9 +12,12 @@ export {
   connect,
   fcntl,
   getsockname,
+  getpid,
+  getsid,
   getsockopt,
   gettid,
   ioctl,
+  listen,
   mount,
   recvfrom,
   renameat2,
@@ -26,7 +29,7 @@ export {
   unlink,
   unshare,
 } from './libc.js';
-export { socket } from './socket.js';
+export { accept, socket } from './socket.js';
 export * from './prog.js';
 export * from './map.js';
 export * from './obj.js';

@@ -13,6 +13,8 @@ interface Libc {
   sysPtr: (nr: number, a1: number, a2: Ptr, a3: number) => number;
   sysPerf: (nr: number, attr: Ptr, pid: number, cpu: number, group: number, flags: number) => number;
   sys0: (nr: number) => number;
+  getpid: () => number;
+  getsid: (pid: number) => number;
   close: (fd: number) => number;
   closeAsync: { async: (fd: number, done: (err: unknown, ret: number) => void) => void };
   fcntl: (fd: number, cmd: number, arg: number) => number;
@@ -22,6 +24,8 @@ interface Libc {
   bind: (fd: number, addr: Ptr, len: number) => number;
   connect: (fd: number, addr: Ptr, len: number) => number;
   getsockname: (fd: number, addr: Ptr, len: Uint32Array) => number;
+  listen: (fd: number, backlog: number) => number;
+  accept4: (fd: number, addr: Ptr, len: Ptr, flags: number) => number;
   sendto: (fd: number, buf: Ptr, len: number, flags: number, addr: Ptr, alen: number) => number;
   recvfrom: (fd: number, buf: Ptr, len: number, flags: number, addr: Ptr, alen: Ptr) => number;
   setsockopt: (fd: number, level: number, name: number, val: Ptr, len: number) => number;
@@ -51,6 +55,8 @@ function libc(): Libc {
     sysPtr: lib.func('long syscall(long nr, long a1, void *a2, unsigned long a3)'),
     sysPerf: lib.func('long syscall(long nr, void *attr, int pid, int cpu, int group_fd, unsigned long flags)'),
     sys0: lib.func('long syscall(long nr)'),
+    getpid: lib.func('int getpid()'),
+    getsid: lib.func('int getsid(int pid)'),
     close: lib.func('int close(int fd)'),
     closeAsync: lib.func('int close(int fd)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, long arg)'),
@@ -60,6 +66,8 @@ function libc(): Libc {
     bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
     getsockname: lib.func('int getsockname(int fd, void *addr, _Inout_ uint32_t *len)'),
+    listen: lib.func('int listen(int fd, int backlog)'),
+    accept4: lib.func('int accept4(int fd, void *addr, void *len, int flags)'),
     sendto: lib.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
     recvfrom: lib.func('long recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *alen)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
@@ -101,6 +109,16 @@ export function rawPerfEventOpen(attr: Uint8Array, pid: number, cpu: number, gro
 export function gettid(): number {
   const l = libc();
   return l.sys0(l.nr.gettid);
+}
+
+/** getpid(2), a real syscall each time (glibc caches nothing): tests use it to fire syscall hooks. */
+export function getpid(): number {
+  return libc().getpid();
+}
+
+/** getsid(2): the session ID of `pid` (0: the caller). */
+export function getsid(pid: number): number {
+  return check(libc().getsid(pid), 'getsid');
 }
 
 export function closeRaw(fd: number): void {
@@ -145,6 +163,15 @@ export function getsockname(fd: number, sockaddr: Uint8Array): number {
   const len = new Uint32Array([sockaddr.byteLength]);
   check(libc().getsockname(fd, sockaddr, len), 'getsockname');
   return len[0]!;
+}
+
+export function listen(fd: number, backlog = 16): void {
+  check(libc().listen(fd, backlog), 'listen');
+}
+
+/** accept4(2) without the peer address; returns the new (unowned) fd. EAGAIN on a non-blocking socket with nothing pending. */
+export function acceptRaw(fd: number, flags: number): number {
+  return check(libc().accept4(fd, null, null, flags), 'accept4');
 }
 
 export function sendto(fd: number, buf: Uint8Array, flags = 0, sockaddr?: Uint8Array): number {

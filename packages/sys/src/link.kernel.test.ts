@@ -4,12 +4,11 @@ import { progQuery } from './attach.js';
 import { AttachFlags, AttachType, LinkType, MapType, ProgType, Sock } from './constants.js';
 import { haveBPFLink, haveTCX } from './features.js';
 import { linkInfo, progInfo } from './info.js';
-import { bind, getsockname, sendto } from './libc.js';
+import { bind, getsockname, gettid, sendto } from './libc.js';
 import { linkCreate, linkDetach, linkUpdate, rawTracepointOpen } from './link.js';
 import { mapCreate, mapLookupElem } from './map.js';
 import { linkGetFdById, linkGetNextId } from './obj.js';
 import { progLoad } from './prog.js';
-import { gettid } from './libc.js';
 import { socket } from './socket.js';
 import { counterInsns, RETURN_ZERO } from './testing/kernel.js';
 

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,24 +195,46 @@ describe('programs on the real kernel', () => {
     expect(res.dataSizeOut).toBe(64);
   });
 
+  /**
+   * A world-readable copy of what the unprivileged child loads: this package's dist, @bpfkit/errors,
+   * and the node_modules that holds koffi and its native package. The checkout itself may lie in a
+   * directory only root can enter (a clone under /root, a mktemp -d folder).
+   */
+  function readableCopyOfSys(): string {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const dir = mkdtempSync(join(tmpdir(), 'bpfkit-sys-unprivileged-'));
+    const modules = join(dir, 'node_modules');
+    cpSync(dirname(realpathSync(join(root, 'node_modules', 'koffi'))), modules, { recursive: true, dereference: true });
+    const errors = realpathSync(join(root, 'node_modules', '@bpfkit', 'errors'));
+    for (const [from, name] of [[root, 'sys'], [errors, 'errors']] as const) {
+      for (const part of ['package.json', 'dist']) cpSync(join(from, part), join(modules, '@bpfkit', name, part), { recursive: true });
+    }
+    execFileSync('chmod', ['-R', 'a+rX', dir]);
+    return dir;
+  }
+
   it('without privileges, loading fails with EPERM and a hint about capabilities', (ctx) => {
     requireRoot(ctx);
-    const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.cjs');
-    const script = `
-      const s = require(${JSON.stringify(dist)});
-      try {
-        s.progLoad({ progType: s.ProgType.SocketFilter, insns: new Uint8Array([0xb7,0,0,0,0,0,0,0,0x95,0,0,0,0,0,0,0]), license: 'GPL' });
-        console.log(JSON.stringify({ ok: true }));
-      } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, hint: e.hint })); }`;
     execFileSync('setpriv', ['--help'], { stdio: 'ignore' });
-    const r = spawnSync(
-      'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script],
-      { encoding: 'utf8' },
-    );
-    expect(r.stderr).toBe('');
-    const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ name: 'SyscallError', code: 'EPERM' });
-    expect(out.hint).toMatch(/CAP_BPF/);
+    const dir = readableCopyOfSys();
+    try {
+      const script = `
+        const s = require(${JSON.stringify(join(dir, 'node_modules', '@bpfkit', 'sys'))});
+        try {
+          s.progLoad({ progType: s.ProgType.SocketFilter, insns: new Uint8Array([0xb7,0,0,0,0,0,0,0,0x95,0,0,0,0,0,0,0]), license: 'GPL' });
+          console.log(JSON.stringify({ ok: true }));
+        } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, hint: e.hint })); }`;
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script],
+        { encoding: 'utf8', cwd: dir },
+      );
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ name: 'SyscallError', code: 'EPERM' });
+      expect(out.hint).toMatch(/CAP_BPF/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { checkFdLeaks, loopback, readCounter, requireRoot } from '@bpfkit/testing';
 import { MapType, ProgType, Sock } from './constants.js';
-import { bind, getsockname, getsockopt, recvfrom, sendto, setsockopt } from './libc.js';
+import { bind, connect, getsockname, getsockopt, listen, recvfrom, sendto, setsockopt } from './libc.js';
 import { mapCreate, mapLookupElem } from './map.js';
 import { progLoad } from './prog.js';
-import { socket } from './socket.js';
+import { accept, socket } from './socket.js';
 import { counterInsns } from './testing/kernel.js';
 
 describe('sockets and a socket filter on the real kernel', () => {
@@ -45,6 +45,26 @@ describe('sockets and a socket filter on the real kernel', () => {
     const v = new Uint8Array(4);
     expect(getsockopt(s.fd, Sock.SOL_SOCKET, Sock.SO_RCVBUF, v)).toBe(4);
     expect(new DataView(v.buffer).getInt32(0, true)).toBe(131072); // the kernel doubles it
+  });
+
+  it('listen and accept: a TCP connect on loopback is accepted once, then accept says EAGAIN', (ctx) => {
+    requireRoot(ctx);
+    using server = socket(Sock.AF_INET, Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK | Sock.SOCK_CLOEXEC, 0);
+    bind(server.fd, loopback());
+    listen(server.fd);
+    const addr = new Uint8Array(16);
+    getsockname(server.fd, addr);
+    const port = new DataView(addr.buffer).getUint16(2, false);
+    expect(() => accept(server.fd, Sock.SOCK_CLOEXEC)).toThrow(expect.objectContaining({ code: 'EAGAIN', syscall: 'accept4' }));
+    using client = socket(Sock.AF_INET, Sock.SOCK_STREAM | Sock.SOCK_CLOEXEC, 0);
+    connect(client.fd, loopback(port));
+    using conn = accept(server.fd, Sock.SOCK_CLOEXEC);
+    sendto(client.fd, new Uint8Array([7, 8]));
+    const buf = new Uint8Array(4);
+    expect(recvfrom(conn.fd, buf)).toBe(2);
+    expect([...buf.subarray(0, 2)]).toEqual([7, 8]);
+    expect(() => accept(server.fd, Sock.SOCK_CLOEXEC)).toThrow(expect.objectContaining({ code: 'EAGAIN' }));
+    expect(() => listen(-1)).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'listen' }));
   });
 
   it('socket errors carry the errno', () => {

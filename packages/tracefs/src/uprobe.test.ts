@@ -71,6 +71,16 @@ describe('createUprobeEvent on the real kernel', () => {
     ev.close();
   });
 
+  it('takes the place as fileOffset (offset is its old name), and refuses the two disagreeing', (ctx) => {
+    requireRoot(ctx);
+    const group = randomGroup();
+    groups.push(group);
+    using ev = createUprobeEvent({ path: target.path, fileOffset: target.functionOffset, group, symbol: 'bpfkit_file_offset' });
+    expect(uprobeEventLines()).toContain(`p:${ev.group}/${ev.name} ${target.path}:${hex16(target.functionOffset)}`);
+    const err = thrown(() => createUprobeEvent({ path: target.path, fileOffset: 1, offset: 2, group: randomGroup() }));
+    expect(err).toEqual(expect.objectContaining({ name: 'InvalidArgumentError', argument: 'offset' }));
+  });
+
   it('creates a return uprobe and removes it through Symbol.dispose', (ctx) => {
     requireRoot(ctx);
     const ev = create({ ret: true });

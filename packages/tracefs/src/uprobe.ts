@@ -10,8 +10,13 @@ import { toU64 } from './u64.js';
 export interface UprobeEventOptions {
   /** Absolute path of the executable or shared library. */
   path: string;
-  /** File offset of the probed instruction (not a virtual address). */
-  offset: number | bigint;
+  /**
+   * File offset of the probed instruction (not a virtual address): @bpfkit/elf's `FileOffset`
+   * (from `symbol.fileOffset` or `ElfFile.fileOffset(vaddr)`) fits here as it is.
+   */
+  fileOffset?: number | bigint;
+  /** @deprecated The old name of `fileOffset`; accepted when `fileOffset` is not given. */
+  offset?: number | bigint;
   /** File offset of the USDT semaphore the kernel increments while the probe is active; 0 = none. */
   refCtrOffset?: number | bigint;
   /** A return probe (uretprobe). */
@@ -61,8 +66,13 @@ export function createUprobeEvent(options: UprobeEventOptions): ProbeEvent {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected an object');
   const { path, ret = false } = options;
   validateUprobePath(path);
-  if (options.offset === undefined) throw new InvalidArgumentError('offset', 'a file offset is required');
-  const offset = toU64(options.offset, 'offset');
+  const fileOffset = options.fileOffset === undefined ? undefined : toU64(options.fileOffset, 'fileOffset');
+  const legacyOffset = options.offset === undefined ? undefined : toU64(options.offset, 'offset');
+  if (fileOffset !== undefined && legacyOffset !== undefined && fileOffset !== legacyOffset) {
+    throw new InvalidArgumentError('offset', 'differs from fileOffset (offset is its old name: give one of them)');
+  }
+  const offset = fileOffset ?? legacyOffset;
+  if (offset === undefined) throw new InvalidArgumentError('fileOffset', 'a file offset is required');
   const refCtrOffset = toU64(options.refCtrOffset ?? 0, 'refCtrOffset');
   if (typeof ret !== 'boolean') throw new InvalidArgumentError('ret', 'expected a boolean');
   if (options.group !== undefined) validateGroupName(options.group);

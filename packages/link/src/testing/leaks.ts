@@ -1,5 +1,6 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { iterateLinks } from '../iterator.js';
+import { listEvents, type ListedEvent } from '@bpfkit/tracefs';
 
 /** The process's open descriptors and what they point at. */
 export function openFds(): Map<number, string> {
@@ -39,4 +40,16 @@ export function linksOfPrograms(programIds: Iterable<number>): number[] {
     link.close();
   }
   return out;
+}
+
+/** kprobe/uprobe events in tracefs whose group names this process as the owner (any prefix). */
+export function tracefsEventsOfThisProcess(): string[] {
+  let events: ListedEvent[];
+  try {
+    events = listEvents();
+  } catch {
+    return []; // no tracefs mounted: nothing can be left there
+  }
+  const pid = String(process.pid);
+  return events.filter((e) => /_(\d+)_[0-9a-f]+_[0-9a-f]+_[0-9a-f]{8}$/.exec(e.group)?.[1] === pid).map((e) => `${e.type} ${e.group}/${e.name}`);
 }
