@@ -45,3 +45,5 @@ lines.on('line', (line) => {
   );
 });
 lines.on('close', () => process.exit(0));
+// The demo went away mid-reply: nothing is left to report to.
+process.stdout.on('error', () => process.exit(0));

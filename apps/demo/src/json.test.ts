@@ -4,12 +4,12 @@ import { requireRoot, skipForbidden } from '../../../testing/feature.js';
 import { KINDS } from './kinds/index.js';
 import { missingExports } from './library.js';
 import { startDemo, type JsonResult } from './testing/demo.js';
-import { leftovers, NOTHING } from './testing/leftovers.js';
+import { leftoversAfterExit, NOTHING } from './testing/leftovers.js';
 
 const pids: number[] = [];
 
-afterAll(() => {
-  for (const pid of pids) expect(leftovers(pid)).toEqual(NOTHING);
+afterAll(async () => {
+  for (const pid of pids) expect(await leftoversAfterExit(pid)).toEqual(NOTHING);
 });
 
 describe('bpfkit-demo --json, end to end', () => {

@@ -16,10 +16,3 @@ function hasFunction(name: string): boolean {
 export function missingExports(needs: readonly string[]): string[] {
   return needs.filter((name) => !hasFunction(name));
 }
-
-/** An export of @bpfkit/link that may not exist yet, typed by the caller from API.md. */
-export function libraryFunction<F>(name: string): F {
-  const fn = exported[name];
-  if (typeof fn !== 'function') throw new Error(`@bpfkit/link exports no ${name}`);
-  return fn as F;
-}

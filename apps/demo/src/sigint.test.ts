@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { requireRoot } from '../../../testing/feature.js';
 import { startDemo } from './testing/demo.js';
-import { leftovers, NOTHING, type Leftovers } from './testing/leftovers.js';
+import { leftovers, leftoversAfterExit, NOTHING, type Leftovers } from './testing/leftovers.js';
 
 /** Polls until the run has attached programs and made its netns, veth pair and cgroup. */
 async function attached(pid: number, exited: () => boolean): Promise<Leftovers> {
@@ -30,7 +30,7 @@ describe('interrupting bpfkit-demo', () => {
         expect(stderr).toBe('');
         expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
         expect(stdout).toMatch(/KIND +MECHANISM +HITS +STATUS/);
-        expect(leftovers(pid)).toEqual(NOTHING);
+        expect(await leftoversAfterExit(pid)).toEqual(NOTHING);
       } finally {
         // A failed expectation must not leave a 10-minute run behind.
         if (!exited) {

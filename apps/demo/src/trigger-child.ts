@@ -15,6 +15,8 @@ export class TriggerChild {
   constructor() {
     this.#proc = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.#exited = new Promise((resolve) => this.#proc.once('exit', () => resolve()));
+    // A request written as the child is killed fails with EPIPE; the exit rejects it below.
+    this.#proc.stdin.on('error', () => undefined);
     this.#proc.once('exit', (code, signal) => {
       for (const w of this.#waiting.splice(0)) w.reject(new Error(`trigger child exited (${signal ?? code})`));
     });
@@ -31,6 +33,7 @@ export class TriggerChild {
   }
 
   request(req: ChildRequest): Promise<void> {
+    if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return Promise.reject(new Error('trigger child has exited'));
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
       this.#proc.stdin.write(`${JSON.stringify(req)}\n`);

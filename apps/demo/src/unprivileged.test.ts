@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { requireRoot } from '../../../testing/feature.js';
 import { missingPrivileges } from './privileges.js';
 import { DEMO_MAIN, startDemo } from './testing/demo.js';
-import { leftovers, NOTHING } from './testing/leftovers.js';
+import { leftoversAfterExit, NOTHING } from './testing/leftovers.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
 const temp: string[] = [];
@@ -41,7 +41,7 @@ describe('bpfkit-demo without privileges', () => {
     expect(stderr).toContain('CAP_NET_ADMIN');
     if (Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')) >= 39) expect(stderr).toContain('CAP_BPF');
     expect(stderr).toMatch(/Nothing was attempted\. Run it as root/);
-    expect(leftovers(run.child.pid!)).toEqual(NOTHING);
+    expect(await leftoversAfterExit(run.child.pid!)).toEqual(NOTHING);
   });
 
   it('reads the effective capabilities: all needed ones present, or the missing ones by name', () => {

@@ -1,8 +1,7 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { attachTracing } from '@bpfkit/link';
 import { openFiles } from './file-opens.js';
 import { counted, kind } from './kind.js';
-import type { TracingFunction } from './link-api.js';
 
 type TracingKind = 'fentry' | 'fexit' | 'fmod_ret' | 'tp_btf';
 
@@ -25,7 +24,7 @@ export function tracingRow(name: TracingKind) {
     setup(env) {
       const map = env.counter(name);
       const program = env.counting(name, map, { type: ProgramType.Tracing, attachType: target.attachType, attachTo: target.attachTo });
-      return counted(env.own(`${name} link`, libraryFunction<TracingFunction>('attachTracing')({ program })), map);
+      return counted(env.own(`${name} link`, attachTracing({ program })), map);
     },
     trigger: () => openFiles(2),
   });

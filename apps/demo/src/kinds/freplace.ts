@@ -1,15 +1,12 @@
 import { BtfBuilder, Linkage } from '@bpfkit/btf';
 import { asm, counterProgram, Program, ProgramType, type ProgramBTF } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { attachFreplace } from '@bpfkit/link';
 import { counted, kind, type Counted } from './kind.js';
-import type { LinkLike } from './link-api.js';
 
 const name = 'freplace';
 const XDP_PASS = 2;
 /** An Ethernet frame's worth of zeros: enough input for an XDP test run. */
 const PACKET = new Uint8Array(64);
-
-type FreplaceFunction = (target: Program | null, fn: string, program: Program) => LinkLike;
 
 /** BTF for `main(struct xdp_md *)` (when `subprogAt` is given) and the global `replace_me(struct xdp_md *)`. */
 function xdpBTF(subprogAt?: number): ProgramBTF {
@@ -54,7 +51,7 @@ export const freplace = kind<Counted & { target: Program }>({
         instructions: counterProgram(map, { returnValue: XDP_PASS }),
       }),
     );
-    const link = env.own(`${name} link`, libraryFunction<FreplaceFunction>('attachFreplace')(target, 'replace_me', extension));
+    const link = env.own(`${name} link`, attachFreplace(target, 'replace_me', extension));
     return { ...counted(link, map), target };
   },
   trigger(state) {

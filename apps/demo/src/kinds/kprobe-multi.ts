@@ -1,8 +1,7 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { kprobeMulti as attachKprobeMulti, kretprobeMulti as attachKretprobeMulti } from '@bpfkit/link';
 import { openFiles } from './file-opens.js';
 import { counted, kind } from './kind.js';
-import type { KprobeMultiFunction } from './link-api.js';
 
 type MultiKind = 'kprobe_multi' | 'kretprobe_multi' | 'kprobe_session';
 const FUNCTION: Record<MultiKind, string> = { kprobe_multi: 'kprobeMulti', kretprobe_multi: 'kretprobeMulti', kprobe_session: 'kprobeMulti' };
@@ -18,7 +17,7 @@ export function multiRow(name: MultiKind) {
       const map = env.counter(name);
       const attachType = name === 'kprobe_session' ? AttachType.TraceKprobeSession : AttachType.TraceKprobeMulti;
       const program = env.counting(name, map, { type: ProgramType.Kprobe, attachType });
-      const attach = libraryFunction<KprobeMultiFunction>(FUNCTION[name]);
+      const attach = name === 'kretprobe_multi' ? attachKretprobeMulti : attachKprobeMulti;
       const link = attach(program, { symbols: ['vfs_open'], ...(name === 'kprobe_session' ? { session: true } : {}) });
       return counted(env.own(`${name} link`, link), map);
     },

@@ -1,8 +1,7 @@
 import { ProgramType } from '@bpfkit/ebpf';
+import { kprobe as attachKprobe, kretprobe as attachKretprobe } from '@bpfkit/link';
 import { openFiles } from './file-opens.js';
 import { counted, kind } from './kind.js';
-import { libraryFunction } from '../library.js';
-import type { ProbeFunction } from './link-api.js';
 
 /** kprobe and kretprobe rows: vfs_open, fired by the demo's own file opens. */
 export function probeRow(name: 'kprobe' | 'kretprobe') {
@@ -14,7 +13,7 @@ export function probeRow(name: 'kprobe' | 'kretprobe') {
     setup(env) {
       const map = env.counter(name);
       const program = env.counting(name, map, { type: ProgramType.Kprobe });
-      return counted(env.own(`${name} link`, libraryFunction<ProbeFunction>(name)('vfs_open', program)), map);
+      return counted(env.own(`${name} link`, (name === 'kprobe' ? attachKprobe : attachKretprobe)('vfs_open', program)), map);
     },
     trigger: () => openFiles(2),
   });

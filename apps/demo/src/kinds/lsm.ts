@@ -1,7 +1,6 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { attachLSM } from '@bpfkit/link';
 import { counted, kind } from './kind.js';
-import type { TracingFunction } from './link-api.js';
 import { mprotectCalls } from './mprotect.js';
 
 const name = 'lsm';
@@ -14,7 +13,7 @@ export const lsm = kind({
   setup(env) {
     const map = env.counter(name);
     const program = env.counting(name, map, { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' });
-    return counted(env.own(`${name} link`, libraryFunction<TracingFunction>('attachLSM')({ program })), map);
+    return counted(env.own(`${name} link`, attachLSM({ program })), map);
   },
   trigger: () => mprotectCalls(2),
 });

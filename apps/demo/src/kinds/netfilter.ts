@@ -1,12 +1,9 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { attachNetfilter, NetfilterInetHook, NetfilterProtocolFamily } from '@bpfkit/link';
 import { counted, kind } from './kind.js';
-import type { NetfilterFunction } from './link-api.js';
 
 const name = 'netfilter';
 const NF_ACCEPT = 1;
-const NFPROTO_IPV4 = 2;
-const NF_INET_LOCAL_IN = 1;
 
 export const netfilter = kind({
   name,
@@ -18,8 +15,7 @@ export const netfilter = kind({
     const program = env.counting(name, map, { type: ProgramType.Netfilter, attachType: AttachType.Netfilter }, NF_ACCEPT);
     const topology = env.topology();
     // A netfilter link hooks the network namespace of the thread that creates it.
-    const attach = libraryFunction<NetfilterFunction>('attachNetfilter');
-    const link = topology.run(() => attach({ program, protocolFamily: NFPROTO_IPV4, hook: NF_INET_LOCAL_IN, priority: -128 }));
+    const link = topology.run(() => attachNetfilter({ program, protocolFamily: NetfilterProtocolFamily.IPv4, hook: NetfilterInetHook.LocalIn, priority: -128 }));
     return counted(env.own(`${name} link`, link), map);
   },
   async trigger(_state, env) {

@@ -2,9 +2,8 @@ import { createSocket } from 'node:dgram';
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { addAddress, createNetkit, deleteLink, literalLookup, setUp, withNetns } from '@bpfkit/netlink';
 import { DISCARD_PORT, sendTo } from '../env.js';
-import { libraryFunction } from '../library.js';
+import { attachNetkit } from '@bpfkit/link';
 import { counted, kind, type Counted } from './kind.js';
-import type { InterfaceAttach } from './link-api.js';
 
 const name = 'netkit';
 const NETKIT_PASS = 0;
@@ -39,7 +38,7 @@ export const netkit = kind<Counted & { send(): Promise<void> }>({
     const socket = createSocket({ type: 'udp4', lookup: literalLookup });
     env.ownSocket(`${name} UDP socket`, socket);
     socket.bind(0, primaryAddress);
-    const link = env.own(`${name} link`, libraryFunction<InterfaceAttach>('attachNetkit')({ program, interface: primary, attach: AttachType.NetkitPrimary }));
+    const link = env.own(`${name} link`, attachNetkit({ program, interface: primary, attach: AttachType.NetkitPrimary }));
     return { ...counted(link, map), send: () => sendTo(socket, peerAddress, DISCARD_PORT) };
   },
   async trigger(state) {

@@ -1,8 +1,7 @@
 import { ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { attachRawTracepoint } from '@bpfkit/link';
 import { openFiles } from './file-opens.js';
 import { counted, kind } from './kind.js';
-import type { RawTracepointFunction } from './link-api.js';
 
 const name = 'raw_tracepoint';
 
@@ -14,7 +13,7 @@ export const rawTracepoint = kind({
   setup(env) {
     const map = env.counter(name);
     const program = env.counting(name, map, { type: ProgramType.RawTracepoint });
-    return counted(env.own(`${name} link`, libraryFunction<RawTracepointFunction>('attachRawTracepoint')({ name: 'sys_enter', program })), map);
+    return counted(env.own(`${name} link`, attachRawTracepoint({ name: 'sys_enter', program })), map);
   },
   trigger: () => openFiles(2),
 });

@@ -1,7 +1,6 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { attachTCX } from '@bpfkit/link';
 import { counted, kind } from './kind.js';
-import type { InterfaceAttach } from './link-api.js';
 
 const name = 'tcx';
 const TCX_PASS = 0;
@@ -14,7 +13,7 @@ export const tcx = kind({
   setup(env) {
     const map = env.counter(name);
     const program = env.counting(name, map, { type: ProgramType.SchedCLS, attachType: AttachType.TCXEgress }, TCX_PASS);
-    const link = libraryFunction<InterfaceAttach>('attachTCX')({ program, interface: env.topology().host.name, attach: AttachType.TCXEgress });
+    const link = attachTCX({ program, interface: env.topology().host.name, attach: AttachType.TCXEgress });
     return counted(env.own(`${name} link`, link), map);
   },
   async trigger(_state, env) {

@@ -1,8 +1,7 @@
 import { ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { tracepoint as attachTracepoint } from '@bpfkit/link';
 import { openFiles } from './file-opens.js';
 import { counted, kind } from './kind.js';
-import type { TracepointFunction } from './link-api.js';
 
 const name = 'tracepoint';
 
@@ -14,7 +13,7 @@ export const tracepoint = kind({
   setup(env) {
     const map = env.counter(name);
     const program = env.counting(name, map, { type: ProgramType.TracePoint });
-    return counted(env.own(`${name} link`, libraryFunction<TracepointFunction>('tracepoint')('syscalls', 'sys_enter_openat', program)), map);
+    return counted(env.own(`${name} link`, attachTracepoint('syscalls', 'sys_enter_openat', program)), map);
   },
   trigger: () => openFiles(2),
 });

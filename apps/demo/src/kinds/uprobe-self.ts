@@ -1,8 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { ProgramType, type Map as BpfMap } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { openExecutable, type UprobeLink } from '@bpfkit/link';
 import { readCounter, type DemoKind } from './kind.js';
-import type { LinkLike, OpenExecutable } from './link-api.js';
 
 const name = 'uprobe/self';
 /** libuv's uv_fs_open: fs.openSync and fs.open call it on the JS thread. */
@@ -11,7 +10,7 @@ const OPENS = 5;
 
 interface State {
   mechanism: string;
-  link: LinkLike;
+  link: UprobeLink;
   map: BpfMap;
   made: bigint;
   seen: bigint;
@@ -25,12 +24,12 @@ interface State {
 export const uprobeSelf: DemoKind<State> = {
   name,
   feature: 'uprobe',
-  needs: ['openExecutable'],
+  needs: ['openExecutable', 'Executable.uprobe'],
   hook: `${SYMBOL} in this node process (${process.execPath}); its JavaScript calls fs.openSync`,
   setup(env) {
     const map = env.counter(name);
     const program = env.counting(name, map, { type: ProgramType.Kprobe });
-    const exe = libraryFunction<OpenExecutable>('openExecutable')(process.execPath);
+    const exe = openExecutable(process.execPath);
     const link = env.own(`${name} link`, exe.uprobe(SYMBOL, program, { pid: process.pid }));
     return { mechanism: link.mechanism, link, map, made: 0n, seen: 0n };
   },

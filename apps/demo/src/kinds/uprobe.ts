@@ -1,7 +1,6 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { openExecutable } from '@bpfkit/link';
 import { counted, kind } from './kind.js';
-import type { OpenExecutable } from './link-api.js';
 
 type UprobeKind = 'uprobe' | 'uretprobe' | 'uprobe_multi' | 'uretprobe_multi';
 const METHOD = { uprobe: 'uprobe', uretprobe: 'uretprobe', uprobe_multi: 'uprobeMulti', uretprobe_multi: 'uretprobeMulti' } as const;
@@ -13,13 +12,13 @@ export function uprobeRow(name: UprobeKind) {
   return kind({
     name,
     feature: name,
-    needs: ['openExecutable'],
+    needs: ['openExecutable', `Executable.${METHOD[name]}`],
     hook: `${SYMBOL} in ${process.execPath}, for the trigger child only; it calls os.loadavg()`,
     setup(env) {
       const map = env.counter(name);
       const multi = name.endsWith('_multi');
       const program = env.counting(name, map, { type: ProgramType.Kprobe, ...(multi ? { attachType: AttachType.TraceUprobeMulti } : {}) });
-      const exe = libraryFunction<OpenExecutable>('openExecutable')(process.execPath);
+      const exe = openExecutable(process.execPath);
       const pid = env.child().pid;
       const method = METHOD[name];
       const link = method === 'uprobe' || method === 'uretprobe' ? exe[method](SYMBOL, program, { pid }) : exe[method]([SYMBOL], program, { pid });

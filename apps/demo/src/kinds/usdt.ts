@@ -1,16 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { feature } from '@bpfkit/link';
-import { libraryFunction } from '../library.js';
+import { feature, openExecutable } from '@bpfkit/link';
 import { counted, kind, type Counted } from './kind.js';
-import type { LinkLike } from './link-api.js';
 import { buildUsdtTarget, USDT_NAME, USDT_PROVIDER } from './usdt-target.js';
 
 const name = 'usdt';
 const run = promisify(execFile);
-
-type OpenUsdtExecutable = (path: string) => { usdt(provider: string, name: string, program: unknown): LinkLike };
 
 export const usdt = kind<Counted & { target: string }>({
   name,
@@ -23,7 +19,7 @@ export const usdt = kind<Counted & { target: string }>({
     // Where the kernel has uprobe_multi, USDT attaches through it, which needs the multi attach type.
     const multi = feature('usdt').mechanism === 'uprobe_multi';
     const program = env.counting(name, map, { type: ProgramType.Kprobe, ...(multi ? { attachType: AttachType.TraceUprobeMulti } : {}) });
-    const exe = libraryFunction<OpenUsdtExecutable>('openExecutable')(target);
+    const exe = openExecutable(target);
     return { ...counted(env.own(`${name} link`, exe.usdt(USDT_PROVIDER, USDT_NAME, program)), map), target };
   },
   async trigger(state, env) {

@@ -1,7 +1,6 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { libraryFunction } from '../library.js';
+import { attachXDP } from '@bpfkit/link';
 import { counted, kind } from './kind.js';
-import type { InterfaceAttach } from './link-api.js';
 
 const name = 'xdp';
 const XDP_PASS = 2;
@@ -14,7 +13,7 @@ export const xdp = kind({
   setup(env) {
     const map = env.counter(name);
     const program = env.counting(name, map, { type: ProgramType.XDP, attachType: AttachType.XDP }, XDP_PASS);
-    const link = libraryFunction<InterfaceAttach>('attachXDP')({ program, interface: env.topology().host.name });
+    const link = attachXDP({ program, interface: env.topology().host.name });
     return counted(env.own(`${name} link`, link), map);
   },
   async trigger(_state, env) {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Program } from '@bpfkit/ebpf';
 import { iterateLinks } from '@bpfkit/link';
 import { links } from '@bpfkit/netlink';
@@ -88,3 +89,18 @@ export function leftovers(pid: number): Leftovers {
 }
 
 export const NOTHING: Leftovers = { programs: [], links: [], netns: [], veth: [], cgroups: [], tracefsEvents: [] };
+
+/**
+ * leftovers() once the kernel has finished what the exit started: a struct_ops map (and with it
+ * its programs) is freed only after an RCU tasks grace period, a moment after its last fd closed.
+ * Everything else must be gone already; the wait is bounded, generously for qemu's TCG.
+ */
+export async function leftoversAfterExit(pid: number): Promise<Leftovers> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const now = leftovers(pid);
+    const onlyPrograms = JSON.stringify({ ...now, programs: [] }) === JSON.stringify(NOTHING);
+    if (!onlyPrograms || now.programs.length === 0 || Date.now() > deadline) return now;
+    await sleep(100);
+  }
+}
