@@ -4,6 +4,7 @@ import { attachSocketFilter } from '@bpfkit/link';
 import * as sys from '@bpfkit/sys';
 import { closeSocket, sendTo } from '../env.js';
 import { readCounter, type DemoKind } from './kind.js';
+import { loopbackAddress, portOf } from './sockaddr.js';
 
 const name = 'socket_filter';
 /** Keep the whole packet. */
@@ -21,13 +22,10 @@ interface State {
 function boundReceiver(): { fd: sys.FD; port: number } {
   const fd = sys.socket(sys.Sock.AF_INET, sys.Sock.SOCK_DGRAM | sys.Sock.SOCK_NONBLOCK | sys.Sock.SOCK_CLOEXEC, 0);
   try {
-    const sa = new Uint8Array(16);
-    const v = new DataView(sa.buffer);
-    v.setUint16(0, sys.Sock.AF_INET, true);
-    sa.set([127, 0, 0, 1], 4);
-    sys.bind(fd.fd, sa);
-    sys.getsockname(fd.fd, sa);
-    return { fd, port: v.getUint16(2, false) };
+    sys.bind(fd.fd, loopbackAddress());
+    const bound = new Uint8Array(16);
+    sys.getsockname(fd.fd, bound);
+    return { fd, port: portOf(bound) };
   } catch (err) {
     fd.close();
     throw err;

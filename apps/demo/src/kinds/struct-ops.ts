@@ -4,21 +4,13 @@ import * as sys from '@bpfkit/sys';
 import type { Env } from '../env.js';
 import { attachStructOps } from '@bpfkit/link';
 import { counted, kind, type Counted } from './kind.js';
+import { loopbackAddress } from './sockaddr.js';
 
 const name = 'struct_ops';
 const IPPROTO_TCP = 6;
 const TCP_CONGESTION = 13;
 /** A congestion window in segments, what ssthresh and undo_cwnd must return: 10 is the initial one. */
 const WINDOW = 10;
-
-function loopback(port: number): Uint8Array {
-  const sa = new Uint8Array(16);
-  const v = new DataView(sa.buffer);
-  v.setUint16(0, sys.Sock.AF_INET, true);
-  v.setUint16(2, port, false);
-  sa.set([127, 0, 0, 1], 4);
-  return sa;
-}
 
 function listening(): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -63,7 +55,7 @@ export const structOps = kind<Counted & { ccName: string; server: Server }>({
     try {
       sys.setsockopt(client.fd, IPPROTO_TCP, TCP_CONGESTION, new TextEncoder().encode(state.ccName));
       // On loopback the handshake completes within connect(): init runs then.
-      sys.connect(client.fd, loopback(port));
+      sys.connect(client.fd, loopbackAddress(port));
     } finally {
       client.close();
     }
