@@ -43,23 +43,15 @@ function programsNamed(prefix: string): Map<number, string> {
   return found;
 }
 
-const EAGAIN = 11;
-
-/** Links of `programs`; a link the kernel is still setting up (EAGAIN) makes the walk start over. */
+/** Links of `programs`. */
 function linksOf(programs: Map<number, string>): number[] {
-  for (let attempt = 1; ; attempt++) {
-    const ids: number[] = [];
-    try {
-      for (const link of iterateLinks()) {
-        const info = link.info();
-        if (programs.has(info.program)) ids.push(info.id);
-        link.close();
-      }
-      return ids;
-    } catch (err) {
-      if ((err as { errno?: number }).errno !== EAGAIN || attempt === 10) throw err;
-    }
+  const ids: number[] = [];
+  for (const link of iterateLinks()) {
+    const info = link.info();
+    if (programs.has(info.program)) ids.push(info.id);
+    link.close();
   }
+  return ids;
 }
 
 /** What a demo run with process id `pid` made that still exists: all empty after a clean exit. */
