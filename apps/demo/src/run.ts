@@ -110,6 +110,14 @@ export async function run(options: DemoOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let fatal: unknown;
+  // An error thrown outside the awaited work (an 'error' event of a socket, say) ends the run
+  // through the same cleanup instead of killing the process with everything still in place.
+  const onFatal = (err: unknown) => {
+    fatal ??= err;
+    abort.abort();
+  };
+  process.on('uncaughtException', onFatal);
 
   const cleanup = new Cleanup();
   const env = new Env(cleanup, abort.signal);
@@ -119,7 +127,6 @@ export async function run(options: DemoOptions): Promise<number> {
   const draw = () => live?.draw(rows);
   const active: Active[] = [];
   let cleanupFailures: string[] = [];
-  let fatal: unknown;
   if (!options.json) process.stdout.write(`bpfkit demo on Linux ${release()}: ${rows.length} row${rows.length === 1 ? '' : 's'}, triggering for ${options.durationMs / 1000}s\n\n`);
 
   try {
@@ -156,7 +163,7 @@ export async function run(options: DemoOptions): Promise<number> {
     }
     for (const a of active) finalStatus(a);
   } catch (err) {
-    fatal = err;
+    fatal ??= err;
   } finally {
     for (const a of active) {
       try {
@@ -168,6 +175,7 @@ export async function run(options: DemoOptions): Promise<number> {
     cleanupFailures = [...cleanupFailures, ...(await cleanup.run())];
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onFatal);
   }
 
   const failed = rows.some((r) => r.status === 'failed');
@@ -181,6 +189,6 @@ export async function run(options: DemoOptions): Promise<number> {
   }
   if (fatal) process.stderr.write(`bpfkit-demo: ${(fatal as Error).stack ?? String(fatal)}\n`);
   for (const f of cleanupFailures) process.stderr.write(`bpfkit-demo: cleanup failed: ${f}\n`);
-  if (interrupted) return 128 + SIGNAL_NUMBERS[interrupted]!;
+  if (interrupted && !fatal) return 128 + SIGNAL_NUMBERS[interrupted]!;
   return failed || fatal || cleanupFailures.length > 0 ? 1 : 0;
 }
