@@ -60,7 +60,8 @@ export class LiveTable {
   }
 
   draw(rows: readonly RowResult[]): void {
-    const lines = tableLines(rows, this.#out.columns);
+    // A pty without a size reports 0 columns: no cut then.
+    const lines = tableLines(rows, this.#out.columns > 0 ? this.#out.columns : undefined);
     const up = this.#drawn > 0 ? `\x1b[${this.#drawn}F` : '';
     this.#out.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
     this.#drawn = lines.length;
