@@ -1,12 +1,11 @@
 import { InvalidArgumentError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { thrown } from '@bpfkit/testing';
 import * as anchor from './anchor.js';
-import { thrown } from './testing/thrown.js';
 
 const open = { fd: 5, type: sys.ProgType.SchedCLS };
 const closed = { fd: -1, type: sys.ProgType.SchedCLS };
-
 
 describe('anchor factories', () => {
   it('program anchors reject a closed program when made; link anchors a closed link when resolved', () => {

@@ -1,6 +1,7 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireRoot } from '../../../testing/feature.js';
 import { attachCgroup, CgroupLink, openCgroup, ProgAttachCgroupLink } from './cgroup.js';
 import { closeAll } from './close.js';
@@ -9,9 +10,8 @@ import { loadPinnedLink } from './wrap.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { createCgroup, udpFromCgroup } from './testing/cgroup.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { linksOfPrograms } from './testing/leaks.js';
 import { leakChecks } from './testing/suite.js';
-import { thrown } from './testing/thrown.js';
 
 const EGRESS = { type: ProgramType.CGroupSKB, attachType: AttachType.CGroupInetEgress } as const;
 const SOCK_CREATE = { type: ProgramType.CGroupSock, attachType: AttachType.CGroupInetSockCreate } as const;
@@ -144,7 +144,7 @@ describe('attachCgroup on the real kernel', () => {
       await closeAll(links);
       expect(links.every((l) => l.closed)).toBe(true);
       expect(linksOfPrograms([prog.info().id])).toEqual([]);
-      expect(leakedFds(before)).toEqual([]);
+      expect(leakedSince(before)).toEqual([]);
     } finally {
       for (const g of groups) g.remove();
     }
@@ -183,7 +183,7 @@ describe('attachCgroup on the real kernel', () => {
         map.close();
         filter.close();
         egress.close();
-        expect(leakedFds(before)).toEqual([]);
+        expect(leakedSince(before)).toEqual([]);
       } finally {
         cg.remove();
       }

@@ -2,6 +2,7 @@ import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachFreplace } from './freplace.js';
@@ -9,9 +10,7 @@ import { TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks } from './testing/suite.js';
 import { counterMap, counting } from './testing/counter.js';
-import { thrown } from './testing/fire.js';
 import { replacement, XDP_DROP, XDP_PASS, xdpWithGlobalFunction } from './testing/freplace.js';
-import { leakedFds, openFds } from './testing/leaks.js';
 
 const PACKET = new Uint8Array(64);
 
@@ -78,6 +77,6 @@ describe('attachFreplace on the real kernel', () => {
     const unknown = thrown(() => attachFreplace(target, 'no_such_function', ext));
     expect(unknown).toBeInstanceOf(SymbolNotFoundError);
     expect(thrown(() => attachFreplace(xdp, 'replace_me', ext))).toBeInstanceOf(InvalidArgumentError);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 });

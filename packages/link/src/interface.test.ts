@@ -1,10 +1,9 @@
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { createNetns, deleteNetns, links, Topology, withNetns } from '@bpfkit/netlink';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireRoot } from '../../../testing/feature.js';
 import { resolveInterface } from './interface.js';
-import { leakedFds, openFds } from './testing/leaks.js';
-import { thrown } from './testing/network.js';
 
 describe('resolveInterface', () => {
   it('agrees with rtnetlink on every interface of this namespace, by name and by index', () => {
@@ -47,6 +46,6 @@ describe('resolveInterface', () => {
     for (const bad of [0, -1, 1.5, 2 ** 31, '', 'a'.repeat(16), 'a/b', 'a\0b', null, undefined, {}] as unknown[]) {
       expect(thrown(() => resolveInterface(bad as number, 'attach X'))).toBeInstanceOf(InvalidArgumentError);
     }
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -3,13 +3,13 @@ import { findKernelType } from '@bpfkit/btf';
 import { asm, AttachType, Helper, Map as BpfMap, MapType, Program, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError } from '@bpfkit/errors';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachIter, Iter, IterReader } from './iter.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { thrown } from './testing/thrown.js';
+import { linksOfPrograms } from './testing/leaks.js';
 import { leakChecks } from './testing/suite.js';
 
 const ITER = { type: ProgramType.Tracing, attachType: AttachType.TraceIter, attachTo: 'bpf_map' } as const;
@@ -65,7 +65,6 @@ async function drain(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
-
 
 describe('attachIter on the real kernel', () => {
   const track = leakChecks();
@@ -156,6 +155,6 @@ describe('attachIter on the real kernel', () => {
     map.close();
     filter.close();
     prog.close();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallEr
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { syscallWrapper } from './kprobe.js';
@@ -11,8 +12,7 @@ import { kprobeMulti, KprobeMultiLink, kretprobeMulti, UnattachableSymbolsError 
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks } from './testing/suite.js';
 import { attachCookieIn, cookieCounter, counterMap, counting, readCounter } from './testing/counter.js';
-import { getpids, thrown } from './testing/fire.js';
-import { leakedFds, openFds } from './testing/leaks.js';
+import { getpids } from './testing/fire.js';
 
 const MULTI = { type: ProgramType.Kprobe, attachType: AttachType.TraceKprobeMulti } as const;
 const SESSION = { type: ProgramType.Kprobe, attachType: AttachType.TraceKprobeSession } as const;
@@ -150,7 +150,7 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
     const bogus = thrown(() => kprobeMulti(prog, { addresses: [(1n << 64n) - 1n] }));
     // 6.12 answers EINVAL, 7.x ENOENT: the kernel's own code either way.
     expect(bogus).toSatisfy((e: unknown) => e instanceof SymbolNotFoundError || (e instanceof SyscallError && ['EINVAL', 'ENOENT'].includes(e.code)));
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@ import { InvalidArgumentError, isNotExist, NotSupportedError, SymbolNotFoundErro
 import * as sys from '@bpfkit/sys';
 import { listEvents, removeStaleEvents, tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { kprobe, kretprobe, syscallWrapper } from './kprobe.js';
@@ -13,8 +14,8 @@ import { pmuType, type PerfAttach } from './perf-event.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks } from './testing/suite.js';
 import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
-import { getpids, opens, thrown } from './testing/fire.js';
-import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
+import { getpids, opens } from './testing/fire.js';
+import { tracefsEventsOfThisProcess } from './testing/leaks.js';
 
 const KPROBE = { type: ProgramType.Kprobe } as const;
 const TARGET = 'do_sys_openat2';
@@ -183,7 +184,7 @@ describe('kprobe and kretprobe on the real kernel', () => {
     expect(cookie).toBeInstanceOf(NotSupportedError);
     expect(cookie as Error).toHaveProperty('message', expect.stringMatching(/cookies on kprobe do_sys_openat2/));
     expect(tracefsEventsOfThisProcess()).toEqual([]);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 
   it("a process killed while its probe exists leaves a stale event that the next process's sweep removes", async (ctx) => {

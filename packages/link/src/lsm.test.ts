@@ -4,6 +4,7 @@ import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, NotSupportedError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind, haveTracingLink, lsmLoads } from './features.js';
 import { attachLSM } from './lsm.js';
@@ -11,8 +12,6 @@ import { TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakChecks } from './testing/suite.js';
 import { attachCookieIn, cookieRecorder, counterMap, counting, freshPrograms, readCounter } from './testing/counter.js';
-import { thrown } from './testing/fire.js';
-import { leakedFds, openFds } from './testing/leaks.js';
 
 const MPROTECT = { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' } as const;
 
@@ -102,6 +101,6 @@ describe('attachLSM on the real kernel', () => {
     using prog = track(counting(map, MPROTECT));
     expect(thrown(() => attachLSM({ program: prog, mechanism: 'x' as never }))).toBeInstanceOf(InvalidArgumentError);
     expect(thrown(() => attachLSM({ program: prog, cookie: 1, mechanism: 'raw_tracepoint_open' }))).toBeInstanceOf(NotSupportedError);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 });

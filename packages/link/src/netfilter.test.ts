@@ -2,12 +2,13 @@ import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { Topology } from '@bpfkit/netlink';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { attachNetfilter, NetfilterAttachFlags, NetfilterInetHook, NetfilterLink, NetfilterProtocolFamily } from './netfilter.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks, requireKind } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { thrown, udpAcross } from './testing/network.js';
+import { linksOfPrograms } from './testing/leaks.js';
+import { udpAcross } from './testing/network.js';
 
 const NF = { type: ProgramType.Netfilter, attachType: AttachType.Netfilter } as const;
 const NF_ACCEPT = 1;
@@ -97,6 +98,6 @@ describe('attachNetfilter on the real kernel', () => {
     prog.close();
     xdp.close();
     map.close();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -3,14 +3,15 @@ import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { addAddress, createNetkit, createNetns, deleteLink, deleteNetns, ifindex, literalLookup, type Netns, setUp, Topology, withNetns } from '@bpfkit/netlink';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { head } from './anchor.js';
 import { attachNetkit, NetkitLink } from './netkit.js';
 import { queryPrograms } from './query.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks, requireKind } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { testIfname, thrown, udpBetween } from './testing/network.js';
+import { linksOfPrograms } from './testing/leaks.js';
+import { testIfname, udpBetween } from './testing/network.js';
 import { orderedProgram, runOrder } from './testing/order.js';
 
 const CLS = { type: ProgramType.SchedCLS } as const;
@@ -159,6 +160,6 @@ describe('attachNetkit on the real kernel', () => {
     prog.close();
     xdp.close();
     map.close();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -3,15 +3,15 @@ import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, loopback, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachNetNs, NetNsLink } from './netns.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { linksOfPrograms } from './testing/leaks.js';
 import { createTestNetns } from './testing/netns.js';
-import { localPort, loopback } from './testing/sockaddr.js';
-import { thrown } from './testing/thrown.js';
+import { localPort } from './testing/sockaddr.js';
 import { leakChecks } from './testing/suite.js';
 
 const { Sock } = sys;
@@ -88,7 +88,6 @@ function sendRawFrames(ns: string, n: number): void {
   frame.set([0, 9, 0, 9, 0, 8, 0, 0], 34);
   for (let i = 0; i < n; i++) sys.sendto(s.fd, frame, 0, ll);
 }
-
 
 describe('attachNetNs on the real kernel', () => {
   const track = leakChecks();
@@ -216,6 +215,6 @@ describe('attachNetNs on the real kernel', () => {
     } finally {
       ns.remove();
     }
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

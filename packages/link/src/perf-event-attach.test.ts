@@ -2,6 +2,7 @@ import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachPerfEvent, onlineCPUs, PerfEventGroup } from './perf-event-attach.js';
@@ -9,8 +10,6 @@ import { PerfEventLink, type PerfAttach } from './perf-event.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks } from './testing/suite.js';
 import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
-import { thrown } from './testing/fire.js';
-import { leakedFds, openFds } from './testing/leaks.js';
 
 const PERF = { type: ProgramType.PerfEvent } as const;
 const CPU_CLOCK = { type: sys.PerfType.Software, config: 0 } as const;
@@ -121,6 +120,6 @@ describe('attachPerfEvent on the real kernel', () => {
     const noCpu = thrown(() => attachPerfEvent({ program: prog, ...CPU_CLOCK, samplePeriod: PERIOD, cpu: 4096 }));
     expect(noCpu).toBeInstanceOf(SyscallError);
     expect((noCpu as Error).message).toMatch(/on CPU 4096/);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 });

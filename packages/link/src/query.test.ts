@@ -10,7 +10,8 @@ import { rawAttachProgram, rawDetachProgram } from './program.js';
 import { queryPrograms } from './query.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { createTestNetns } from './testing/netns.js';
-import { localPort, loopback } from './testing/sockaddr.js';
+import { loopback } from '@bpfkit/testing';
+import { localPort } from './testing/sockaddr.js';
 import { leakChecks } from './testing/suite.js';
 
 const { Sock } = sys;

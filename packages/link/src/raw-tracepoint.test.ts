@@ -2,14 +2,14 @@ import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachRawTracepoint, RawTracepointLink } from './raw-tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakChecks } from './testing/suite.js';
 import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
-import { getpids, thrown } from './testing/fire.js';
-import { leakedFds, openFds } from './testing/leaks.js';
+import { getpids } from './testing/fire.js';
 
 const RAW_TP = { type: ProgramType.RawTracepoint } as const;
 
@@ -77,6 +77,6 @@ describe('attachRawTracepoint on the real kernel', () => {
     expect((missing as SyscallError).code).toBe('ENOENT');
     expect(isNotExist(missing)).toBe(true);
     expect((missing as Error).message).toMatch(/attach raw tracepoint bpfkit_no_such_tracepoint/);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 });

@@ -6,12 +6,12 @@ import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leakedSince, loopback, openFds, thrown } from '@bpfkit/testing';
 import { requireRoot } from '../../../testing/feature.js';
 import { attachSocketFilter, detachSocketFilter } from './socket-filter.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, openFds } from './testing/leaks.js';
-import { localPort, loopback } from './testing/sockaddr.js';
-import { thrown } from './testing/thrown.js';
+
+import { localPort } from './testing/sockaddr.js';
 
 const { Sock } = sys;
 /** A socket filter returns how many bytes of the packet to keep: all of it. */
@@ -41,14 +41,13 @@ async function exchange(rx: Socket, tx: Socket, n: number): Promise<void> {
   await all;
 }
 
-
 describe('attachSocketFilter on the real kernel', () => {
   let fdsBefore: Map<number, string>;
   beforeAll(() => {
     fdsBefore = openFds();
   });
   afterAll(() => {
-    expect(leakedFds(fdsBefore)).toEqual([]);
+    expect(leakedSince(fdsBefore)).toEqual([]);
   });
 
   it('counts the packets a Node dgram socket receives; detachSocketFilter stops the count', async (ctx) => {

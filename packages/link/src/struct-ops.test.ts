@@ -4,12 +4,12 @@ import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { createNetns, deleteNetns, type Netns, setUp, withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireRoot } from '../../../testing/feature.js';
 import { attachStructOps, StructOpsLink } from './struct-ops.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, readCounter } from './testing/counter.js';
-import { leakedFds, openFds } from './testing/leaks.js';
-import { thrown } from './testing/network.js';
+
 import { leakChecks, requireKind } from './testing/suite.js';
 
 const AF_INET = 2;
@@ -266,6 +266,6 @@ describe('attachStructOps on the real kernel', () => {
     expect(thrown(() => structOpsValue({ structOps: 'no_such_ops', programs: {} }))).toMatchObject({ name: 'SymbolNotFoundError' });
     prog.close();
     array.close();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { isNotExist, SyscallError } from '@bpfkit/errors';
 import { Topology } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import {
   afterLink,
   afterLinkByID,
@@ -23,8 +24,8 @@ import { attachTCX, TCXLink } from './tcx.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks, requireKind } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { thrown, udpAcross } from './testing/network.js';
+import { linksOfPrograms } from './testing/leaks.js';
+import { udpAcross } from './testing/network.js';
 import { orderedProgram, runOrder } from './testing/order.js';
 
 const CLS = { type: ProgramType.SchedCLS } as const;
@@ -165,6 +166,6 @@ describe('attachTCX on the real kernel', () => {
     prog.close();
     xdp.close();
     map.close();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

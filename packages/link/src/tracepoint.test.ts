@@ -4,6 +4,7 @@ import { InvalidArgumentError, isNotExist, NotSupportedError, SyscallError } fro
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { closeAll } from './close.js';
 import { probeAttachKind } from './features.js';
@@ -12,8 +13,7 @@ import { tracepoint } from './tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks } from './testing/suite.js';
 import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
-import { getpids, thrown } from './testing/fire.js';
-import { leakedFds, openFds } from './testing/leaks.js';
+import { getpids } from './testing/fire.js';
 
 const TP = { type: ProgramType.TracePoint } as const;
 
@@ -97,7 +97,7 @@ describe('tracepoint on the real kernel', () => {
     const seen = readCounter(map);
     getpids(3);
     expect(readCounter(map)).toBe(seen);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 
   it('a program attaches to one tracepoint once: EEXIST, with a hint', async (ctx) => {
@@ -138,6 +138,6 @@ describe('tracepoint on the real kernel', () => {
     const closed = track(counting(map, TP));
     closed.close();
     expect(thrown(() => tracepoint('syscalls', 'sys_enter_getpid', closed))).toBeInstanceOf(InvalidArgumentError);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { AttachType, ProgramType, type ProgramLoadOptions } from '@bpfkit/ebpf';
 import { InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind, haveTracingLink, type AttachKind } from './features.js';
 import { RawTracepointLink } from './raw-tracepoint.js';
@@ -9,8 +10,7 @@ import { attachTracing, TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { attachOrSkip, leakChecks } from './testing/suite.js';
 import { attachCookieIn, cookieRecorder, counterMap, counting, freshPrograms, readCounter } from './testing/counter.js';
-import { getpids, opens, thrown } from './testing/fire.js';
-import { leakedFds, openFds } from './testing/leaks.js';
+import { getpids, opens } from './testing/fire.js';
 
 type Load = Omit<ProgramLoadOptions, 'instructions' | 'license'>;
 
@@ -120,6 +120,6 @@ describe('attachTracing on the real kernel', () => {
     expect(thrown(() => attachTracing(undefined as never))).toBeInstanceOf(InvalidArgumentError);
     const cookie = thrown(() => attachTracing({ program: prog, attachType: AttachType.TraceRawTp, cookie: 1, mechanism: 'raw_tracepoint_open' }));
     expect(cookie).toBeInstanceOf(NotSupportedError);
-    expect(leakedFds(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
+    expect(leakedSince(before).filter((l) => !/bpf-map|bpf-prog/.test(l))).toEqual([]);
   });
 });

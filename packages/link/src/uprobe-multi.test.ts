@@ -4,13 +4,13 @@ import { ElfFile } from '@bpfkit/elf';
 import { InvalidArgumentError, isNotSupported, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { openExecutable } from './executable.js';
 import { UprobeGroupLink, UprobeMultiLink, uprobeGroup } from './uprobe-multi.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, openFds } from './testing/leaks.js';
-import { thrown } from './testing/fire.js';
+
 import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const N = 5;
@@ -195,6 +195,6 @@ describe('uprobe_multi on the real kernel', () => {
       expect(thrown(() => attach([], prog, { addresses: [1.5] }))).toBeInstanceOf(InvalidArgumentError);
     }
     exe.dropSymbols();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -6,14 +6,14 @@ import { InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallEr
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { openExecutable } from './executable.js';
 import { PerfEventIoctlLink, PerfEventLink } from './perf-event.js';
 import { attachUprobe } from './uprobe.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
-import { thrown } from './testing/fire.js';
+import { tracefsEventsOfThisProcess } from './testing/leaks.js';
 import { adding, attachCookie, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const KPROBE = { type: ProgramType.Kprobe } as const;
@@ -244,7 +244,7 @@ describe('uprobes on the real kernel', () => {
     // The executables keep the file their symbol tables came from open until dropSymbols().
     exe.dropSymbols();
     bash.dropSymbols();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
     expect(tracefsEventsOfThisProcess()).toEqual([]);
   });
 });

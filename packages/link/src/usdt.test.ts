@@ -2,13 +2,13 @@ import { ProgramType, type Program, usdtArgument } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { openExecutable, type Executable } from './executable.js';
 import { UprobeGroupLink, UprobeMultiLink } from './uprobe-multi.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, openFds } from './testing/leaks.js';
-import { thrown } from './testing/fire.js';
+
 import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const N = 9;
@@ -150,6 +150,6 @@ describe('USDT probes on the real kernel', () => {
     expect(thrown(() => exe.usdt('app', 'tick', prog, { pid: -3 }))).toBeInstanceOf(InvalidArgumentError);
     expect(thrown(() => exe.usdt('app', 'tick', prog, { cookie: 1.5 }))).toBeInstanceOf(InvalidArgumentError);
     expect(thrown(() => usdtArgument(exe.usdtProbes()[0]!.args, 2))).toBeInstanceOf(InvalidArgumentError);
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -3,12 +3,13 @@ import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { Topology } from '@bpfkit/netlink';
 import { describe, expect, it } from 'vitest';
+import { leakedSince, openFds, thrown } from '@bpfkit/testing';
 import { requireRoot } from '../../../testing/feature.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { leakChecks } from './testing/suite.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { thrown, udpAcross } from './testing/network.js';
+import { linksOfPrograms } from './testing/leaks.js';
+import { udpAcross } from './testing/network.js';
 import { attachXDP, XDPAttachFlags, XDPLink } from './xdp.js';
 
 const XDP = { type: ProgramType.XDP, attachType: AttachType.XDP } as const;
@@ -148,6 +149,6 @@ describe('attachXDP on the real kernel', () => {
     prog.close();
     filter.close();
     map.close();
-    expect(leakedFds(before)).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { isNotSupported, SyscallError } from '@bpfkit/errors';
 import type { Program } from '@bpfkit/ebpf';
 import * as sys from '@bpfkit/sys';
+import { collectGarbage } from '@bpfkit/testing';
 import { expect } from 'vitest';
 import type { LinkInfo } from '../info.js';
 import { iterateLinks } from '../iterator.js';
 import { RawLink, type Link } from '../link.js';
 import { loadPinnedLink, newFromFD } from '../wrap.js';
-import { collectGarbage } from './gc.js';
 
 export interface ConformanceOptions {
   /** Makes a new link of the kind under test, attached with `program`. Called several times. */
@@ -183,7 +183,7 @@ export async function checkLinkConformance(opts: ConformanceOptions): Promise<vo
       droppedFd = dropped.fd;
       droppedId = dropped.info().id;
     })();
-    for (let i = 0; i < 20 && liveLinkIds().has(droppedId); i++) await collectGarbage(1);
+    await collectGarbage(() => !liveLinkIds().has(droppedId), 20);
     expect(liveLinkIds().has(droppedId), 'the finalizer closed the dropped link').toBe(false);
     // The number may have been reused since, but not by that link.
     if (sys.bpfObjectKind(droppedFd) === 'link') expect(sys.linkInfo(droppedFd).id).not.toBe(droppedId);

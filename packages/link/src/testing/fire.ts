@@ -11,12 +11,3 @@ export function opens(n: number): void {
   for (let i = 0; i < n; i++) closeSync(openSync('/proc/self/stat', 'r'));
 }
 
-/** What `fn` throws (the test fails when it does not throw). */
-export function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}

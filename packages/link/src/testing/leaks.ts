@@ -1,24 +1,5 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { iterateLinks } from '../iterator.js';
 import { listEvents, type ListedEvent } from '@bpfkit/tracefs';
-
-/** The process's open descriptors and what they point at. */
-export function openFds(): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const name of readdirSync('/proc/self/fd')) {
-    try {
-      out.set(Number(name), readlinkSync(`/proc/self/fd/${name}`));
-    } catch {
-      // The descriptor readdir itself used, already closed.
-    }
-  }
-  return out;
-}
-
-/** Descriptors open now that were not (or pointed elsewhere) in `before`. */
-export function leakedFds(before: Map<number, string>): string[] {
-  return [...openFds()].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `${fd} -> ${target}`);
-}
 
 /** IDs of every link in the system right now. */
 export function linkIds(): Set<number> {

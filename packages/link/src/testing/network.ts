@@ -49,12 +49,3 @@ export function udpAcross(topo: Topology, from: 'host' | 'peer', n: number, fami
   return udpBetween(tx, rx, family === 4 ? topo[to].address : topo[to].address6!, n);
 }
 
-/** The error `fn` throws (the test fails if it returns). */
-export function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}

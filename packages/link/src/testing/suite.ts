@@ -1,8 +1,9 @@
 import type { Program } from '@bpfkit/ebpf';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { leakedSince, openFds } from '@bpfkit/testing';
 import { requireFeature, requireRoot, skipUnsupported } from '../../../../testing/feature.js';
 import { probeAttachKind, type AttachKind } from '../features.js';
-import { leakedFds, linksOfPrograms, openFds, tracefsEventsOfThisProcess } from './leaks.js';
+import { linksOfPrograms, tracefsEventsOfThisProcess } from './leaks.js';
 import { ownLeftovers } from './network.js';
 
 type Ctx = Parameters<typeof requireRoot>[0];
@@ -26,7 +27,7 @@ export function leakChecks(): (program: Program) => Program {
   });
   afterAll(() => {
     expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
+    expect(leakedSince(fdsBefore)).toEqual([]);
     expect(ownLeftovers()).toEqual({ links: [], netns: [] });
     expect(tracefsEventsOfThisProcess()).toEqual([]);
   });
