@@ -4,7 +4,7 @@ import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit
 import { loadCollection } from './collection.js';
 import { loadCollectionSpec } from './collection-spec.js';
 import { VerifierError } from './verifier-error.js';
-import { compileBpf, expectNoFdLeak } from '@bpfkit/testing';
+import { compileBpf, expectNoFdLeak, requireRoot } from '@bpfkit/testing';
 
 const HEAD = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC("license") = "GPL";\n';
 
@@ -33,7 +33,8 @@ int unchecked(void *ctx) {
 `;
 
 describe('loadCollection errors', () => {
-  it('a verifier rejection names the program and quotes the C line; nothing stays open', () => {
+  it('a verifier rejection names the program and quotes the C line; nothing stays open', (ctx) => {
+    requireRoot(ctx);
     const obj = compileBpf(UNCHECKED);
     let caught: unknown;
     expectNoFdLeak(() => {
@@ -84,7 +85,8 @@ describe('loadCollection errors', () => {
     expect((err as SymbolNotFoundError).message).toMatch(/not_defined_anywhere.*p refers to it/);
   });
 
-  it('rejects map definitions it cannot create', () => {
+  it('rejects map definitions it cannot create', (ctx) => {
+    requireRoot(ctx);
     const unknownMember = compileBpf(`${HEAD}struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __uint(colour, 3); __type(key, __u32); __type(value, __u32); } m SEC(".maps");\nSEC("socket") int p(void *ctx) { __u32 k = 0; return bpf_map_lookup_elem(&m, &k) != 0; }`);
     expect(() => loadCollectionSpec(unknownMember)).toThrow(/map m: unsupported member "colour"/);
     const legacy = compileBpf(`${HEAD}struct bpf_map_def { unsigned int type, key_size, value_size, max_entries; };\nstruct bpf_map_def SEC("maps") old = { BPF_MAP_TYPE_ARRAY, 4, 4, 1 };\nSEC("socket") int p(void *ctx) { __u32 k = 0; return bpf_map_lookup_elem(&old, &k) != 0; }`);
@@ -97,7 +99,8 @@ describe('loadCollection errors', () => {
     expect(() => loadCollection(zero)).toThrow(/create map m of <buffer>.*EINVAL/);
   });
 
-  it('needs a pin path for maps pinned by name', () => {
+  it('needs a pin path for maps pinned by name', (ctx) => {
+    requireRoot(ctx);
     const obj = compileBpf(`${HEAD}struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); __uint(pinning, LIBBPF_PIN_BY_NAME); } pinned SEC(".maps");\nSEC("socket") int p(void *ctx) { __u32 k = 0; return bpf_map_lookup_elem(&pinned, &k) != 0; }`);
     expect(() => loadCollection(obj)).toThrow(/pinned by name: pass pinPath/);
     expect(() => loadCollection(obj, { programs: ['nope'] })).toThrow(/has no program nope/);

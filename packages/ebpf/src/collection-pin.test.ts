@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '@bpfkit/errors';
 import { loadCollection } from './collection.js';
 import { Map } from './map.js';
 import { MapType } from './types.js';
-import { compileBpf, expectNoFdLeak } from '@bpfkit/testing';
+import { compileBpf, expectNoFdLeak, requireRoot } from '@bpfkit/testing';
 
 const PINNED = `
 #include <linux/bpf.h>
@@ -36,7 +36,8 @@ describe('maps pinned by name', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('are created and pinned by the first load and reused by the next', () => {
+  it('are created and pinned by the first load and reused by the next', (ctx) => {
+    requireRoot(ctx);
     const obj = compileBpf(PINNED);
     using first = loadCollection(obj, { pinPath: dir });
     expect(first.maps.shared_counts!.pinnedPath).toBe(`${dir}/shared_counts`);
@@ -47,7 +48,8 @@ describe('maps pinned by name', () => {
     expect(first.maps.shared_counts!.lookupU64(0)).toBe(3n);
   });
 
-  it('refuses a pinned map whose definition differs, leaving nothing open', () => {
+  it('refuses a pinned map whose definition differs, leaving nothing open', (ctx) => {
+    requireRoot(ctx);
     {
       using other = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 });
       other.pin(`${dir}/shared_counts`);

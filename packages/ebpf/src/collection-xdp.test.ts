@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCollection } from './collection.js';
 import { loadCollectionSpec } from './collection-spec.js';
 import { ProgramType } from './types.js';
-import { compileBpf } from '@bpfkit/testing';
+import { compileBpf, requireRoot } from '@bpfkit/testing';
 
 const XDP_PORT_FILTER = `
 #include <linux/bpf.h>
@@ -54,7 +54,8 @@ function udpPacket(port: number): Uint8Array {
 }
 
 describe('an XDP program from C', () => {
-  it('drops UDP to the port set in .rodata before load and counts the drops in .bss', () => {
+  it('drops UDP to the port set in .rodata before load and counts the drops in .bss', (ctx) => {
+    requireRoot(ctx);
     const spec = loadCollectionSpec(compileBpf(XDP_PORT_FILTER));
     expect(spec.programs.drop_port!.type).toBe(ProgramType.XDP);
     spec.variables.blocked_port!.set(9999);
@@ -66,7 +67,8 @@ describe('an XDP program from C', () => {
     expect(coll.variables.dropped!.getBigUint()).toBe(4n);
   });
 
-  it('drops another port when loaded from the same spec with another setting', () => {
+  it('drops another port when loaded from the same spec with another setting', (ctx) => {
+    requireRoot(ctx);
     const spec = loadCollectionSpec(compileBpf(XDP_PORT_FILTER));
     spec.variables.blocked_port!.set(53);
     using coll = loadCollection(spec);

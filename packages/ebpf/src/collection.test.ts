@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCollection } from './collection.js';
 import { loadCollectionSpec } from './collection-spec.js';
 import { MapType, ProgramType } from './types.js';
-import { compileBpf } from '@bpfkit/testing';
+import { compileBpf, requireRoot } from '@bpfkit/testing';
 import { attachTracepoint } from './testing/tracepoint.js';
 
 const COUNTER = `
@@ -74,7 +74,8 @@ describe('loadCollectionSpec', () => {
 });
 
 describe('loadCollection', () => {
-  it('counts by pid in a BTF hash map, with a .rodata constant set before load and a shared subprogram', () => {
+  it('counts by pid in a BTF hash map, with a .rodata constant set before load and a shared subprogram', (ctx) => {
+    requireRoot(ctx);
     const spec = loadCollectionSpec(compileBpf(COUNTER));
     spec.variables.increment!.set(7n);
     spec.variables.target_tid!.set(process.pid); // the main thread's tid is the pid

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { PerfReader } from './perf-reader.js';
 import { decode, loadEvents, type Event } from './testing/events-program.js';
-import { openFds } from '@bpfkit/testing';
+import { openFds, requireRoot } from '@bpfkit/testing';
 import { getppidChild } from './testing/syscall-child.js';
 import { attachTracepoint } from './testing/tracepoint.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 describe('PerfReader', () => {
-  it('reads every sample, in order per CPU, from another process', async () => {
+  it('reads every sample, in order per CPU, from another process', async (ctx) => {
+    requireRoot(ctx);
     const N = 2000;
     const producer = await getppidChild(N);
     using coll = loadEvents('to_perf', producer.child.pid!);
@@ -33,7 +34,8 @@ describe('PerfReader', () => {
     void tp;
   });
 
-  it('reports the samples a full ring lost', async () => {
+  it('reports the samples a full ring lost', async (ctx) => {
+    requireRoot(ctx);
     const N = 5000;
     using coll = loadEvents('to_perf', process.pid);
     using reader = new PerfReader(coll.maps.perf!, { perCPUBuffer: 4096 });
@@ -61,7 +63,8 @@ describe('PerfReader', () => {
     expect(samples + lost).toBe(N + 1);
   });
 
-  it('close() removes the rings from the map and closes everything', async () => {
+  it('close() removes the rings from the map and closes everything', async (ctx) => {
+    requireRoot(ctx);
     using coll = loadEvents('to_perf', process.pid);
     const before = openFds();
     const reader = new PerfReader(coll.maps.perf!);

@@ -4,14 +4,15 @@ import { Map } from './map.js';
 import { RingBuffer } from './ringbuf.js';
 import { MapType } from './types.js';
 import { decode, loadEvents, type Event } from './testing/events-program.js';
-import { openFds } from '@bpfkit/testing';
+import { openFds, requireRoot } from '@bpfkit/testing';
 import { getppidChild } from './testing/syscall-child.js';
 import { attachTracepoint } from './testing/tracepoint.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 describe('RingBuffer', () => {
-  it('reads every record a program commits, in order, as they are triggered', async () => {
+  it('reads every record a program commits, in order, as they are triggered', async (ctx) => {
+    requireRoot(ctx);
     using coll = loadEvents('to_ring', process.pid);
     using ring = new RingBuffer(coll.maps.ring!);
     using tp = attachTracepoint(coll.programs.to_ring!, 'syscalls', 'sys_enter_getppid');
@@ -27,7 +28,8 @@ describe('RingBuffer', () => {
     void tp;
   });
 
-  it('wakes a waiting read when the kernel commits a record from another process', async () => {
+  it('wakes a waiting read when the kernel commits a record from another process', async (ctx) => {
+    requireRoot(ctx);
     const producer = await getppidChild(3);
     using coll = loadEvents('to_ring', producer.child.pid!);
     using ring = new RingBuffer(coll.maps.ring!);
@@ -40,7 +42,8 @@ describe('RingBuffer', () => {
     void tp;
   });
 
-  it('takes 100k records from another process complete and in order', async () => {
+  it('takes 100k records from another process complete and in order', async (ctx) => {
+    requireRoot(ctx);
     const N = 100_000;
     const producer = await getppidChild(N);
     using coll = loadEvents('to_ring', producer.child.pid!);
@@ -60,7 +63,8 @@ describe('RingBuffer', () => {
     void tp;
   });
 
-  it('close() ends a pending read and iteration, and leaves no descriptor or mapping open', async () => {
+  it('close() ends a pending read and iteration, and leaves no descriptor or mapping open', async (ctx) => {
+    requireRoot(ctx);
     using coll = loadEvents('to_ring', process.pid);
     const before = openFds();
     const ring = new RingBuffer(coll.maps.ring!);
@@ -77,7 +81,8 @@ describe('RingBuffer', () => {
     expect([...openFds().keys()].filter((fd) => !before.has(fd))).toEqual([]);
   });
 
-  it('refuses maps that are not ring buffers', () => {
+  it('refuses maps that are not ring buffers', (ctx) => {
+    requireRoot(ctx);
     using array = Map.create({ type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
     expect(() => new RingBuffer(array)).toThrow(InvalidArgumentError);
     array.close();

@@ -3,7 +3,7 @@ import { BtfBuilder, Spec } from '@bpfkit/btf';
 import { NotSupportedError } from '@bpfkit/errors';
 import { loadCollection } from '../collection.js';
 import { loadCollectionSpec } from '../collection-spec.js';
-import { compileBpf } from '@bpfkit/testing';
+import { compileBpf, requireRoot } from '@bpfkit/testing';
 
 // Every relocation kind, each in its own socket filter that returns the relocated value.
 const KINDS = `
@@ -67,7 +67,8 @@ const run = (coll: ReturnType<typeof loadCollection>, name: string): number =>
   coll.programs[name]!.testRun({ data: new Uint8Array(64) }).retval;
 
 describe('CO-RE relocations', () => {
-  it('patches every kind against the target BTF', () => {
+  it('patches every kind against the target BTF', (ctx) => {
+    requireRoot(ctx);
     const { spec: target, fooId } = kernelTypes();
     const spec = loadCollectionSpec(compileBpf(KINDS));
     const names = Object.keys(spec.programs).filter((n) => n !== 'uses_gone');
@@ -92,13 +93,15 @@ describe('CO-RE relocations', () => {
     });
   });
 
-  it('leaves the compiled values when the target has the same layout', () => {
+  it('leaves the compiled values when the target has the same layout', (ctx) => {
+    requireRoot(ctx);
     const spec = loadCollectionSpec(compileBpf(KINDS));
     using coll = loadCollection(spec, { kernelTypes: spec.types, programs: ['off_b', 'size_b', 'signed_b', 'enum_green', 'exists_gone'] });
     expect(['off_b', 'size_b', 'signed_b', 'enum_green', 'exists_gone'].map((n) => run(coll, n))).toEqual([4, 4, 1, 2, 1]);
   });
 
-  it('an unguarded use of a field the kernel lacks fails naming the program and the field', () => {
+  it('an unguarded use of a field the kernel lacks fails naming the program and the field', (ctx) => {
+    requireRoot(ctx);
     const spec = loadCollectionSpec(compileBpf(KINDS));
     let caught: unknown;
     try {

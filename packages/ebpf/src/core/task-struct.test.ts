@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NotSupportedError } from '@bpfkit/errors';
 import { loadCollection } from '../collection.js';
 import { loadCollectionSpec } from '../collection-spec.js';
-import { compileBpf, expectNoFdLeak } from '@bpfkit/testing';
+import { compileBpf, expectNoFdLeak, requireRoot } from '@bpfkit/testing';
 import { attachTracepoint } from '../testing/tracepoint.js';
 
 // A hand-written CO-RE header instead of a vmlinux.h dump: the fields this program reads, at
@@ -55,7 +55,8 @@ char LICENSE[] SEC("license") = "GPL";
 `;
 
 describe('CO-RE against the running kernel', () => {
-  it('reads task_struct pid, tgid, comm and real_parent->tgid of the triggering process', () => {
+  it('reads task_struct pid, tgid, comm and real_parent->tgid of the triggering process', (ctx) => {
+    requireRoot(ctx);
     const spec = loadCollectionSpec(compileBpf(READ_TASK, { 'task.h': TASK_H }));
     expect(spec.programs.read_task!.coreRelocations.length).toBeGreaterThan(4);
     spec.variables.target_tid!.set(process.pid);
@@ -78,7 +79,8 @@ describe('CO-RE against the running kernel', () => {
     });
   });
 
-  it('refuses an unguarded read of a field the kernel lacks, naming the program and field', () => {
+  it('refuses an unguarded read of a field the kernel lacks, naming the program and field', (ctx) => {
+    requireRoot(ctx);
     const obj = compileBpf(READ_TASK, { 'task.h': TASK_H });
     expectNoFdLeak(() => loadCollection(obj));
     expect(() => loadCollection(obj)).toThrow(NotSupportedError);
