@@ -12,27 +12,9 @@ export const README_PACKAGES = ['errors', 'sys', 'elf', 'tracefs', 'netlink', 'b
 
 const RUN_TIMEOUT_MS = 60_000;
 
-/** The fenced blocks of a Markdown file: `{ lang, code, before }` (`before`: the text since the previous block). */
+/** The fenced blocks of a Markdown file: `{ lang, code }`. */
 export function codeBlocks(markdown) {
-  let last = 0;
-  return [...markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => {
-    const before = markdown.slice(last, m.index);
-    last = m.index + m[0].length;
-    return { lang: m[1], code: m[2], before };
-  });
-}
-
-/**
- * What the examples are built from: each C block is written to the file the text before it names
- * (e.g. `count.bpf.c`), and each `clang...` line of the sh blocks is a build step run before them.
- */
-export function buildSteps(blocks) {
-  const sources = blocks
-    .filter((b) => b.lang === 'c')
-    .map((b) => ({ file: [...b.before.matchAll(/`([\w.-]+\.c)`/g)].pop()?.[1], code: b.code }))
-    .filter((s) => s.file !== undefined);
-  const commands = blocks.filter((b) => b.lang === 'sh').flatMap((b) => b.code.split('\n').filter((l) => /^clang[\w.-]* /.test(l)));
-  return { sources, commands };
+  return [...markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1], code: m[2] }));
 }
 
 /** The packages an `npm i ...` / `npm install ...` line in the README's sh blocks names. */
@@ -105,8 +87,6 @@ export function checkReadmeExamples({ root, work, tarballs, fail, log }) {
       }),
     );
     examples.forEach((ex, i) => writeFileSync(join(dir, 'src', `example${i + 1}.ts`), ex.code));
-    const build = buildSteps(blocks);
-    for (const src of build.sources) writeFileSync(join(dir, src.file), src.code);
     try {
       const tgzs = withBpfkitDeps(install.filter((n) => tarballs.has(n)), manifests).map((n) => tarballs.get(n));
       execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tgzs], { cwd: dir, stdio: 'pipe' });
@@ -117,12 +97,6 @@ export function checkReadmeExamples({ root, work, tarballs, fail, log }) {
     }
     if (!isRoot) {
       log(`skip running ${name}'s README examples: they need root`);
-      continue;
-    }
-    try {
-      for (const cmd of build.commands) execFileSync('sh', ['-c', cmd], { cwd: dir, stdio: 'pipe' });
-    } catch (err) {
-      fail(`${name} README: a build step failed:\n${err.stderr ?? err.message}`);
       continue;
     }
     for (const file of readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.js')).sort()) {
