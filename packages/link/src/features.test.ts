@@ -45,7 +45,11 @@ describe('features()', () => {
     requireRoot(ctx);
     for (const r of features().filter((f) => !f.supported)) {
       expect(r.reason, r.kind).toMatch(/kernel built without CONFIG_|requires >= v|refused by this kernel|bpf is not in/);
+      if (r.missingConfig) expect(r.reason).toContain(r.missingConfig);
+      if (r.refusal) expect(r.reason).toContain(r.refusal);
     }
+    const kprobe = feature('kprobe');
+    if (!kprobe.supported && /CONFIG_KPROBES/.test(kprobe.reason!)) expect(kprobe.missingConfig).toBe('CONFIG_KPROBES');
   });
 
   it('is memoised: a second report is the same and cheap to get', (ctx) => {

@@ -44,6 +44,10 @@ export interface FeatureReport {
   /** What is missing, when not supported: a kernel config, a minimum version, a refusal. */
   reason?: string;
   minimumKernel?: string;
+  /** The kernel config it was built without (e.g. 'CONFIG_KPROBES'), when that is why. */
+  missingConfig?: string;
+  /** Set when the kernel has the feature but refuses it here (e.g. EPERM by policy). */
+  refusal?: string;
   /** The path an attach of this kind takes on this kernel. */
   mechanism?: LinkMechanism | 'setsockopt' | 'uprobe_multi' | 'perf_event';
 }
@@ -233,12 +237,14 @@ function probeKind(kind: AttachKind): FeatureReport {
   try {
     return { kind, supported: true, mechanism: probeAttachKind(kind) };
   } catch (err) {
-    const e = err as Error & { minimumKernel?: string };
+    const e = err as Error & { minimumKernel?: string; missingConfig?: string; refusal?: string };
     return {
       kind,
       supported: false,
       reason: isNotSupported(err) ? e.message : `probe failed: ${e.message}`,
       ...(e.minimumKernel ? { minimumKernel: e.minimumKernel } : {}),
+      ...(e.missingConfig ? { missingConfig: e.missingConfig } : {}),
+      ...(e.refusal ? { refusal: e.refusal } : {}),
     };
   }
 }
