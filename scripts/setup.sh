@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: what the real-kernel tests and fixtures use (gcc builds test binaries,
 # sys/sdt.h makes a USDT fixture, iproute2 cross-checks netlink, util-linux mounts and setpriv).
-APT_PACKAGES=(gcc libc6-dev binutils systemtap-sdt-dev iproute2 util-linux)
+APT_PACKAGES=(gcc libc6-dev binutils systemtap-sdt-dev iproute2 util-linux clang-19 libbpf-dev bpftool)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

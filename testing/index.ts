@@ -4,3 +4,4 @@ export { collectGarbage } from './gc.js';
 export { loopback } from './net.js';
 export { readCounter, type CounterSource } from './counter.js';
 export { thrown } from './thrown.js';
+export { compileBpf } from './clang.js';

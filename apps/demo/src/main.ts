@@ -1,4 +1,23 @@
-import { BpfError } from '@bpfkit/errors';
+// Parses the options and checks privileges before loading anything that touches the kernel, so
+// that a user without them gets one message and nothing is attempted.
+import { missingPrivileges, privilegeMessage } from './privileges.js';
+import { parseOptions, USAGE, type DemoOptions } from './options.js';
 
-// The attach-kind tour lands with @bpfkit/link; until then the demo says so and exits cleanly.
-console.log(`bpfkit demo: not built yet (waiting for @bpfkit/link); errors package loaded: ${typeof BpfError === 'function'}`);
+let options: DemoOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`bpfkit-demo: ${(err as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const missing = missingPrivileges();
+if (missing.length > 0) {
+  process.stderr.write(`${privilegeMessage(missing)}\n`);
+  process.exit(1);
+}
+const { run } = await import('./run.js');
+process.exit(await run(options));

@@ -400,6 +400,16 @@ export class Spec {
     return ((spec.#words![spec.#offsets![index]! + 1]! >>> 24) & 0x1f) as Kind;
   }
 
+  /**
+   * Byte offset in `data` of type `id`'s `struct btf_type` (a type of this blob, not its base):
+   * lets a loader patch an object's BTF in place (DATASEC sizes, kinds an old kernel lacks).
+   */
+  typeOffset(id: number): number {
+    const { spec, index } = this.#locate(id);
+    if (spec !== this || index < 0) throw new InvalidArgumentError('type ID', `${id} is not a type of ${this.name || 'this blob'}`);
+    return this.#typeStart + this.#offsets![index]! * 4;
+  }
+
   /** Decode type `id` (0 is void). */
   type(id: number): BtfType {
     const { spec, index } = this.#locate(id);

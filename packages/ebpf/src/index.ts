@@ -26,3 +26,13 @@ export {
   SymbolNotFoundError,
   SyscallError,
 } from '@bpfkit/errors';
+export { loadCollectionSpec, VariableSpec } from './collection-spec.js';
+export type { CollectionSpec, CoreRelocation, LineInfo, MapSpec, ProgramSpec, Reference } from './collection-spec.js';
+export { Collection, loadCollection, programSpec, Variable } from './collection.js';
+export type { CollectionOptions } from './collection.js';
+export { PinType } from './map-spec.js';
+export { sectionKind, SECTION_PATTERNS } from './elf-sections.js';
+export type { SectionKind } from './elf-sections.js';
+export { RingBuffer } from './ringbuf.js';
+export { PerfReader } from './perf-reader.js';
+export type { PerfReaderOptions, PerfRecord } from './perf-reader.js';

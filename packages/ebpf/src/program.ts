@@ -23,6 +23,8 @@ export interface ProgramBTF {
   data: Uint8Array;
   /** One record per function: the instruction it starts at and its FUNC type ID in `data`. */
   funcInfo?: { insnOffset: number; typeId: number }[];
+  /** Source lines (`.BTF.ext` line info, instruction-indexed): the verifier log then quotes the C line. */
+  lineInfo?: { insnOffset: number; fileNameOff: number; lineOff: number; lineCol: number }[];
 }
 
 export interface ProgramLoadOptions {
@@ -111,6 +113,7 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
     throw new InvalidArgumentError('attachTarget', 'must be a Program');
   }
   let funcInfo: Uint8Array | undefined;
+  let lineInfo: Uint8Array | undefined;
   if (opts.btf !== undefined) {
     if (!(opts.btf.data instanceof Uint8Array)) throw new InvalidArgumentError('btf.data', 'must be a Uint8Array');
     const recs = opts.btf.funcInfo ?? [];
@@ -119,6 +122,15 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
     recs.forEach((r, i) => {
       view.setUint32(i * 8, u32Option(r.insnOffset, 'funcInfo.insnOffset')!, true);
       view.setUint32(i * 8 + 4, u32Option(r.typeId, 'funcInfo.typeId')!, true);
+    });
+    const lines = opts.btf.lineInfo ?? [];
+    lineInfo = new Uint8Array(lines.length * 16);
+    const lineView = new DataView(lineInfo.buffer);
+    lines.forEach((r, i) => {
+      lineView.setUint32(i * 16, u32Option(r.insnOffset, 'lineInfo.insnOffset')!, true);
+      lineView.setUint32(i * 16 + 4, u32Option(r.fileNameOff, 'lineInfo.fileNameOff')!, true);
+      lineView.setUint32(i * 16 + 8, u32Option(r.lineOff, 'lineInfo.lineOff')!, true);
+      lineView.setUint32(i * 16 + 12, u32Option(r.lineCol, 'lineInfo.lineCol')!, true);
     });
   }
   const what = `load ${programTypeName(type)} program${name ? ` ${name}` : ''}`;
@@ -141,6 +153,7 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
       attachProgFd: target.attachProgFd,
       progBtfFd: btfFd?.fd,
       ...(funcInfo && funcInfo.byteLength > 0 ? { funcInfoRecSize: 8, funcInfo, funcInfoCnt: funcInfo.byteLength / 8 } : {}),
+      ...(lineInfo && lineInfo.byteLength > 0 ? { lineInfoRecSize: 16, lineInfo, lineInfoCnt: lineInfo.byteLength / 16 } : {}),
     };
     let firstError: SyscallError | undefined;
     if (logLevel === 0) {

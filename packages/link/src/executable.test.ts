@@ -5,7 +5,7 @@ import { ElfFile, ImportedSymbolError, resolveLibrary } from '@bpfkit/elf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openExecutable } from './executable.js';
-import { buildTargets, type Targets, WaitingTarget } from './testing/uprobe-target.js';
+import { BUILD_TIMEOUT_MS, buildTargets, type Targets, withTargets } from './testing/uprobe-target.js';
 
 describe('openExecutable', () => {
   let targets: Targets;
@@ -14,7 +14,7 @@ describe('openExecutable', () => {
   beforeAll(() => {
     targets = buildTargets();
     scratch = mkdtempSync(join(tmpdir(), 'bpfkit-exe-'));
-  });
+  }, BUILD_TIMEOUT_MS);
   afterAll(() => {
     targets.remove();
     rmSync(scratch, { recursive: true, force: true });
@@ -76,16 +76,25 @@ describe('openExecutable', () => {
     using libc = openExecutable('libc.so.6');
     expect(libc.path).toBe(resolveLibrary('libc.so.6'));
     expect(libc.location('getppid').offset).toBeGreaterThan(0n);
-    const t = await WaitingTarget.start(targets.pie, 1);
-    try {
+    await withTargets(targets.pie, 1, 1, async (t) => {
       using mapped = openExecutable('libc.so.6', { pid: t.pid });
       expect(mapped.location('getppid').offset).toBe(libc.location('getppid').offset);
       using viaRoot = openExecutable(targets.pie, { pid: t.pid });
       // Same mount namespace: the plain path names the same file.
       expect(viaRoot.path).toBe(targets.pie);
-    } finally {
-      await t.stop();
-    }
+    });
+  });
+
+  it('finds versioned names (name@VERSION, name@@VERSION) and names with dots', () => {
+    using libc = openExecutable('libc.so.6');
+    const plain = libc.location('getppid').offset;
+    expect(libc.location('getppid@GLIBC_2.2.5').offset).toBe(plain);
+    expect(libc.location('getppid@@GLIBC_2.2.5').offset).toBe(plain);
+    expect(libc.locations(['getppid@GLIBC_2.2.5', 'getppid']).map((l) => l.offset)).toEqual([plain, plain]);
+    using exe = openExecutable(targets.pie);
+    using elf = ElfFile.open(targets.pie);
+    expect(exe.location('bpfkit.dotted').offset).toBe(elf.symbol('bpfkit.dotted').offset);
+    expect(exe.symbol(exe.location('bpfkit.dotted').offset)).toEqual({ symbol: 'bpfkit.dotted', offset: 0n });
   });
 
   it('refuses an imported symbol, naming the library to probe instead', () => {

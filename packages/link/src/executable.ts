@@ -129,13 +129,11 @@ export class Executable {
   // Names the walk does not find go through elf's lookup, which says why (imported, missing, versioned).
   locations(symbols: readonly string[], addresses?: readonly FileOffsetInput[], offsets?: readonly (number | bigint)[]): ProbeLocation[] {
     const n = symbols.length || (addresses?.length ?? 0);
-    const wanted = symbols.filter((s, i) => (addresses?.[i] === undefined || BigInt(addresses[i]!) === 0n) && !this.#symbols.has(s));
+    // 0 means "look the symbol up"; anything else is checked by location().
+    const given = (i: number) => addresses?.[i] !== undefined && addresses[i] !== 0 && addresses[i] !== 0n;
+    const wanted = symbols.filter((s, i) => !given(i) && !this.#symbols.has(s));
     if (wanted.length > 1) this.#walk(new Set(wanted));
-    return Array.from({ length: n }, (_, i) => {
-      const address = addresses?.[i];
-      const given = address !== undefined && BigInt(address) !== 0n;
-      return this.location(symbols[i] ?? '', given ? address : undefined, offsets?.[i]);
-    });
+    return Array.from({ length: n }, (_, i) => this.location(symbols[i] ?? '', given(i) ? addresses![i] : undefined, offsets?.[i]));
   }
 
   /** One pass over .symtab and .dynsym for `names`, ranked like elf's lookup (global over weak over local, functions first). */

@@ -111,7 +111,6 @@ export function haveTracingLink(kind: 'fentry' | 'fexit' | 'fmod_ret' | 'tp_btf'
 /** Whether LSM programs load (they attach whether or not the BPF LSM is active). */
 export const lsmLoads = loads('LSM programs', { type: ProgramType.LSM, attachType: AttachType.LSMMac, attachTo: 'file_mprotect' }, '5.7');
 
-const trampolines = loads('BPF trampolines (fentry on bpf_fentry_test1)', { type: ProgramType.Tracing, attachType: AttachType.TraceFEntry, attachTo: 'bpf_fentry_test1' }, '5.5');
 /** struct_ops maps made for links (BPF_F_LINK, 6.4); older kernels reject the flag with EINVAL. */
 const structOpsLinks = sys.probe(
   'struct_ops links',
@@ -202,6 +201,8 @@ const PROBES: Record<AttachKind, Probe> = {
       return 'uprobe_multi';
     } catch (err) {
       if (!isNotSupported(err)) throw err;
+      // One uprobe per location, each raising the probe's semaphore through the PMU's ref_ctr_offset.
+      sys.haveRefCtrOffsetPMU();
       return perfLinkOrIoctl();
     }
   },

@@ -1,31 +1,22 @@
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachFreplace } from './freplace.js';
 import { TracingLink } from './tracing.js';
 import { checkLinkConformance } from './testing/conformance.js';
+import { leakChecks } from './testing/suite.js';
 import { counterMap, counting } from './testing/counter.js';
 import { thrown } from './testing/fire.js';
 import { replacement, XDP_DROP, XDP_PASS, xdpWithGlobalFunction } from './testing/freplace.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const PACKET = new Uint8Array(64);
 
 describe('attachFreplace on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   it('the XDP program runs the replacement while attached (testRun), its own function after close', async (ctx) => {
     requireRoot(ctx);
@@ -34,12 +25,12 @@ describe('attachFreplace on the real kernel', () => {
       expect(target.testRun({ data: PACKET }).retval).toBe(XDP_PASS);
       await requireFeature(ctx, () => probeAttachKind('freplace'));
       using ext = track(replacement(target, XDP_DROP));
-      const link = attachFreplace(target, 'replace_me', ext);
+      using link = attachFreplace(target, 'replace_me', ext);
       expect(link).toBeInstanceOf(TracingLink);
       expect(link.mechanism).toBe('bpf_link');
       expect(target.testRun({ data: PACKET }).retval).toBe(XDP_DROP);
-      const info = link.info();
-      expect(info.tracing?.targetObjectId).toBe(target.info().id);
+      // 5.10 reports no target in link info (0).
+      expect([0, target.info().id]).toContain(link.info().tracing?.targetObjectId);
       link.close();
       expect(target.testRun({ data: PACKET }).retval).toBe(XDP_PASS);
     } finally {
@@ -67,7 +58,7 @@ describe('attachFreplace on the real kernel', () => {
       attach: () => attachFreplace(target, 'replace_me', ext),
       checkInfo: (info) => {
         expect(info.type).toBe(sys.LinkType.Tracing);
-        expect(info.tracing?.targetObjectId).toBe(target.info().id);
+        expect([0, target.info().id]).toContain(info.tracing?.targetObjectId);
       },
     });
   });

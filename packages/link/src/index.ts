@@ -13,6 +13,8 @@ export {
   replaceProgramByID,
   tail,
 } from './anchor.js';
+export { attach, attachAll } from './attach-section.js';
+export type { AttachOptions } from './attach-section.js';
 export { attachCgroup, CgroupLink, ProgAttachCgroupLink } from './cgroup.js';
 export type { CgroupOptions } from './cgroup.js';
 export { closeAll } from './close.js';

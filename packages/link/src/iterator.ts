@@ -1,11 +1,12 @@
-import { isNotExist, SyscallError } from '@bpfkit/errors';
+import { Errno, isNotExist, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import type { RawLink } from './link.js';
 import { newFromID } from './wrap.js';
 
 /**
  * Every link in the system, in ID order, each opened for the caller (who closes it). A link that
- * goes away between finding its ID and opening it is skipped.
+ * goes away between finding its ID and opening it (ENOENT), or that another process is still
+ * creating or already tearing down (EAGAIN: its ID is reserved but not settled), is skipped.
  */
 export function* iterateLinks(): IterableIterator<RawLink> {
   let id = 0;
@@ -22,7 +23,7 @@ export function* iterateLinks(): IterableIterator<RawLink> {
     try {
       link = newFromID(next);
     } catch (err) {
-      if (isNotExist(err)) continue;
+      if (isNotExist(err) || (err instanceof SyscallError && err.errno === Errno.EAGAIN)) continue;
       throw err;
     }
     yield link;

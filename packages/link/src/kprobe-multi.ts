@@ -69,7 +69,9 @@ function attachableFunctions(): Set<string> | undefined {
   try {
     text = readFileSync(path, 'latin1');
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    // No list (no function tracer), or one this process may not read (lockdown): the kernel decides.
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EPERM' || code === 'EACCES') return undefined;
     throw fromNodeError(err, `read(${path})`, { context: 'listing the functions kprobe_multi can attach to' });
   }
   const names = new Set<string>();

@@ -1,19 +1,20 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { listEvents, removeStaleEvents, tracefsPath } from '@bpfkit/tracefs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { kprobe, kretprobe, syscallWrapper } from './kprobe.js';
 import { pmuType, type PerfAttach } from './perf-event.js';
 import { checkLinkConformance } from './testing/conformance.js';
-import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
+import { leakChecks } from './testing/suite.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, opens, thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
+import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
 
 const KPROBE = { type: ProgramType.Kprobe } as const;
 const TARGET = 'do_sys_openat2';
@@ -33,18 +34,7 @@ function dottedSymbol(): string | undefined {
 }
 
 describe('kprobe and kretprobe on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-    expect(tracefsEventsOfThisProcess()).toEqual([]);
-  });
+  const track = leakChecks();
 
   for (const via of ['pmu', 'tracefs'] as const) {
     for (const ret of [false, true]) {
@@ -127,6 +117,7 @@ describe('kprobe and kretprobe on the real kernel', () => {
     requireRoot(ctx);
     await requireFeature(ctx, () => probeAttachKind('kprobe'));
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
+    await requireFeature(ctx, attachCookieIn(KPROBE));
     using map = counterMap();
     using prog = track(cookieRecorder(map, KPROBE));
     for (const [via, cookie] of [['pmu', 0xfeed_0001n], ['tracefs', 0xfeed_0002n]] as const) {
@@ -214,6 +205,28 @@ describe('kprobe and kretprobe on the real kernel', () => {
     const removed = removeStaleEvents();
     expect(removed.map((e) => e.group)).toContain(group);
     expect(listEvents().some((e) => e.group === group)).toBe(false);
+  });
+});
+
+describe('kprobe and the kernel probe agree', () => {
+  it('where the kernel has no kprobes, NotSupportedError naming CONFIG_KPROBES; else the probe attaches', (ctx) => {
+    requireRoot(ctx);
+    let missing: unknown;
+    try {
+      sys.haveKprobes();
+    } catch (err) {
+      missing = err;
+    }
+    using map = counterMap();
+    using prog = counting(map, KPROBE);
+    if (!missing) {
+      using link = kprobe(TARGET, prog);
+      expect(link.closed).toBe(false);
+      return;
+    }
+    const err = thrown(() => kprobe(TARGET, prog));
+    expect(err).toBeInstanceOf(NotSupportedError);
+    expect((err as Error).message).toMatch(/kernel built without CONFIG_KPROBES/);
   });
 });
 

@@ -91,26 +91,29 @@ function openProbe(symbol: string, program: ProgramRef, ret: boolean, opts: Kpro
   sys.haveKprobes();
   checkOffset(symbol, offset, `attach ${what}`);
 
-  let perfEvent: sys.FD;
+  let perfEvent: sys.FD | undefined;
   let event: ProbeEvent | undefined;
-  const viaPMU = opts.via !== 'tracefs' && maxActive === 0;
-  try {
-    if (!viaPMU) throw new NotSupportedError('kprobe PMU', { detail: 'tracefs was asked for' });
-    perfEvent = withPrefixRetry(symbol, (s) => openPMUProbe({ pmu: 'kprobe', target: s, offset, ret }));
-  } catch (err) {
-    if (!(err instanceof NotSupportedError) || opts.via === 'pmu') throw contextOf(err, `attach ${what} through the perf kprobe PMU`);
+  if (opts.via !== 'tracefs' && maxActive === 0) {
+    try {
+      perfEvent = withPrefixRetry(symbol, (s) => openPMUProbe({ pmu: 'kprobe', target: s, offset, ret }));
+    } catch (err) {
+      // Only a missing PMU (or one that refuses dotted names) falls back to tracefs.
+      if (!(err instanceof NotSupportedError) || opts.via === 'pmu') throw contextOf(err, `attach ${what} through the perf kprobe PMU`);
+    }
+  }
+  if (!perfEvent) {
     try {
       event = withPrefixRetry(symbol, (s) =>
         createKprobeEvent({ symbol: s, offset, ret, maxActive, ...(opts.traceFSPrefix ? { group: randomGroup(opts.traceFSPrefix) } : {}) }),
       );
-    } catch (tracefsErr) {
-      throw contextOf(tracefsErr, `attach ${what} through tracefs`);
+    } catch (err) {
+      throw contextOf(err, `attach ${what} through tracefs`);
     }
     try {
       perfEvent = openTracepointPerfEvent(event.id);
-    } catch (openErr) {
+    } catch (err) {
       event.close();
-      throw contextOf(openErr, `attach ${what}`);
+      throw contextOf(err, `attach ${what}`);
     }
   }
   return attachToPerfEvent({ progFd, perfEvent, event, cookie, what, perfAttach: opts.perfAttach });

@@ -1,15 +1,16 @@
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachPerfEvent, onlineCPUs, PerfEventGroup } from './perf-event-attach.js';
 import { PerfEventLink, type PerfAttach } from './perf-event.js';
 import { checkLinkConformance } from './testing/conformance.js';
-import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
+import { leakChecks } from './testing/suite.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const PERF = { type: ProgramType.PerfEvent } as const;
 const CPU_CLOCK = { type: sys.PerfType.Software, config: 0 } as const;
@@ -31,17 +32,7 @@ function spinFor(ms: number): void {
 }
 
 describe('attachPerfEvent on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   for (const perfAttach of ['perf_event+bpf_link', 'perf_event+ioctl'] as PerfAttach[]) {
     it(`${perfAttach}: a CPU-clock sampler on every CPU counts while the test spins, and stops after closeAsync`, async (ctx) => {
@@ -86,6 +77,7 @@ describe('attachPerfEvent on the real kernel', () => {
   it('the cookie is read back with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
+    await requireFeature(ctx, attachCookieIn(PERF));
     using map = counterMap();
     using prog = track(cookieRecorder(map, PERF));
     using link = attachPerfEvent({ program: prog, ...CPU_CLOCK, samplePeriod: PERIOD, pid: process.pid, cookie: 0xc10c_4n });

@@ -1,29 +1,20 @@
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot, skipUnsupported } from '../../../testing/feature.js';
+import { describe, expect, it } from 'vitest';
+import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { probeAttachKind } from './features.js';
 import { attachRawTracepoint, RawTracepointLink } from './raw-tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
-import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
+import { attachOrSkip, leakChecks } from './testing/suite.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const RAW_TP = { type: ProgramType.RawTracepoint } as const;
 
 describe('attachRawTracepoint on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   it('sys_enter counts this process\'s syscalls, and stops after close', async (ctx) => {
     requireRoot(ctx);
@@ -59,21 +50,14 @@ describe('attachRawTracepoint on the real kernel', () => {
   it('the cookie is read back with bpf_get_attach_cookie (6.10)', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, () => probeAttachKind('raw_tracepoint'));
+    await requireFeature(ctx, attachCookieIn(RAW_TP));
     using map = counterMap();
     using prog = track(cookieRecorder(map, RAW_TP));
-    let link: RawTracepointLink | undefined;
-    try {
-      link = attachRawTracepoint({ name: 'sys_enter', program: prog, cookie: 0xabcdefn }) as RawTracepointLink;
-    } catch (err) {
-      skipUnsupported(ctx, err);
-    }
-    try {
-      getpids(1);
-      expect(readCounter(map)).toBe(0xabcdefn);
-      expect(link!.info().rawTracepoint?.cookie).toBe(0xabcdefn);
-    } finally {
-      link!.close();
-    }
+    using link = attachOrSkip(ctx, () => attachRawTracepoint({ name: 'sys_enter', program: prog, cookie: 0xabcdefn }));
+    getpids(1);
+    expect(readCounter(map)).toBe(0xabcdefn);
+    // Only newer kernels (not 6.12) report the cookie in link info; older ones read 0.
+    expect([0n, 0xabcdefn]).toContain(link.info().rawTracepoint?.cookie);
   });
 
   it('bad input: typed errors before any syscall; an unknown tracepoint is ENOENT', async (ctx) => {

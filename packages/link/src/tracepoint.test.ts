@@ -1,33 +1,24 @@
 import { readdirSync } from 'node:fs';
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { closeAll } from './close.js';
 import { probeAttachKind } from './features.js';
 import { PerfEventIoctlLink, PerfEventLink, type PerfAttach } from './perf-event.js';
 import { tracepoint } from './tracepoint.js';
 import { checkLinkConformance } from './testing/conformance.js';
-import { cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
+import { leakChecks } from './testing/suite.js';
+import { attachCookieIn, cookieRecorder, counterMap, counting, readCounter } from './testing/counter.js';
 import { getpids, thrown } from './testing/fire.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
+import { leakedFds, openFds } from './testing/leaks.js';
 
 const TP = { type: ProgramType.TracePoint } as const;
 
 describe('tracepoint on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  const track = (p: Program): Program => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-  });
-  afterAll(() => {
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const track = leakChecks();
 
   for (const perfAttach of ['perf_event+bpf_link', 'perf_event+ioctl'] as PerfAttach[]) {
     it(`${perfAttach}: syscalls/sys_enter_getpid counts this process's getpid calls, and stops after close`, async (ctx) => {
@@ -82,6 +73,7 @@ describe('tracepoint on the real kernel', () => {
   it('the cookie is read back by the program with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
+    await requireFeature(ctx, attachCookieIn(TP));
     using map = counterMap();
     using prog = track(cookieRecorder(map, TP));
     using link = tracepoint('syscalls', 'sys_enter_getpid', prog, { cookie: 0x1234_5678_9abcn });

@@ -8,6 +8,7 @@ import { openRawTracepoint, RawTracepointFdLink, RawTracepointLink } from './raw
 
 const EINVAL = 22;
 const ENOTSUPP = 524;
+const ENOENT = 2;
 
 /** An fentry/fexit/fmod_ret/tp_btf, LSM or freplace program attached through a tracing link. */
 export class TracingLink extends RawLink {
@@ -61,7 +62,16 @@ export function attachBTFID(progFd: number, attachType: number, cookie: bigint |
       detail: 'this kernel has no tracing links in BPF_LINK_CREATE, and BPF_RAW_TRACEPOINT_OPEN carries no cookie for them',
     });
   }
-  const fd = openRawTracepoint(progFd, undefined, undefined, what);
+  let fd: sys.FD;
+  try {
+    fd = openRawTracepoint(progFd, undefined, undefined, what);
+  } catch (err) {
+    // Before 5.11 the first attach uses up the program's trampoline target.
+    if (err instanceof SyscallError && err.errno === ENOENT && sys.compareVersions(sys.kernelVersion(), '5.11') < 0) {
+      throw new NotSupportedError('attaching a tracing or LSM program a second time', { minimumKernel: '5.11', detail: `${what}: load the program again`, cause: err });
+    }
+    throw err;
+  }
   if (sys.bpfObjectKind(fd.fd) !== 'link') return new RawTracepointFdLink(fd);
   return wrapTracing(fd, 'raw_tracepoint_open');
 }

@@ -1,62 +1,41 @@
 import { spawnSync } from 'node:child_process';
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { ElfFile } from '@bpfkit/elf';
 import { InvalidArgumentError, isNotSupported, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { openExecutable } from './executable.js';
 import { UprobeGroupLink, UprobeMultiLink, uprobeGroup } from './uprobe-multi.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { adding, attachCookie, buildTargets, multiAttachType, ourUprobeEvents, runTarget, type Targets, WaitingTarget } from './testing/uprobe-target.js';
+import { leakedFds, openFds } from './testing/leaks.js';
+import { thrown } from './testing/fire.js';
+import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const N = 5;
 const FUNCS = ['bpfkit_one', 'bpfkit_two', 'bpfkit_three'];
 const BASH = ['main', '_start', 'check_dev_tty'];
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
-
 describe('uprobe_multi on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  let targets: Targets;
-  const track = <P extends Program>(p: P): P => (programIds.push(p.info().id), p);
+  const suite = uprobeSuite();
+  const { track } = suite;
   const multi = () => ({ type: ProgramType.Kprobe, attachType: multiAttachType() });
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-    targets = buildTargets();
-  });
-  afterAll(() => {
-    targets.remove();
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(ourUprobeEvents()).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
 
   for (const ret of [false, true]) {
     it(`${ret ? 'uretprobeMulti' : 'uprobeMulti'} over three functions counts the sum of their calls; nothing after close`, async (ctx) => {
       requireRoot(ctx);
       await requireFeature(ctx, sys.haveUprobeMulti);
-      using exe = openExecutable(targets.noPie);
+      using exe = openExecutable(suite.targets.noPie);
       using map = counterMap();
       using prog = track(counting(map, multi()));
       const link = ret ? exe.uretprobeMulti(FUNCS, prog) : exe.uprobeMulti(FUNCS, prog);
       expect(link).toBeInstanceOf(UprobeMultiLink);
       expect(link.mechanism).toBe('bpf_link');
-      runTarget(targets.noPie, N);
+      runTarget(suite.targets.noPie, N);
       expect(readCounter(map)).toBe(BigInt(3 * N));
       link.close();
-      runTarget(targets.noPie, N);
+      runTarget(suite.targets.noPie, N);
       expect(readCounter(map)).toBe(BigInt(3 * N));
     });
   }
@@ -64,52 +43,45 @@ describe('uprobe_multi on the real kernel', () => {
   it('cookies, one per location, are read back with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobeMulti);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(adding(map, attachCookie, multiAttachType()));
     using _ = exe.uprobeMulti(FUNCS, prog, { cookies: [1, 10, 100] });
-    runTarget(targets.pie, N);
+    runTarget(suite.targets.pie, N);
     expect(readCounter(map)).toBe(BigInt(111 * N));
   });
 
   it('pid: only the given process counts', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobeMulti);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, multi()));
-    const [mine, other] = [await WaitingTarget.start(targets.pie, N), await WaitingTarget.start(targets.pie, N)];
-    try {
+    await withTargets(suite.targets.pie, N, 2, async (mine, other) => {
       using _ = exe.uprobeMulti(FUNCS, prog, { pid: mine.pid });
       await other.run();
       await mine.run();
       await other.run();
       expect(readCounter(map)).toBe(BigInt(3 * N));
-    } finally {
-      await mine.stop();
-      await other.stop();
-    }
+    });
   });
 
   it('refCtrOffsets: the semaphore is raised while the link exists and dropped after close', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobeMulti);
-    using elf = ElfFile.open(targets.pie);
+    using elf = ElfFile.open(suite.targets.pie);
     const tick = elf.usdtProbes().find((p) => p.name === 'tick')!;
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, multi()));
-    const t = await WaitingTarget.start(targets.pie, N);
-    try {
+    await withTargets(suite.targets.pie, N, 1, async (t) => {
       const link = exe.uprobeMulti([], prog, { addresses: [tick.locationOffset], refCtrOffsets: [tick.semaphoreOffset!] });
       expect(await t.semaphore()).toBeGreaterThan(0);
       await t.run();
       expect(readCounter(map)).toBe(BigInt(N));
       link.close();
       expect(await t.semaphore()).toBe(0);
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it("/bin/bash main, _start, check_dev_tty: entry counts >= 3 and return counts >= 1 for `bash --help` (cilium's suite)", async (ctx) => {
@@ -133,7 +105,7 @@ describe('uprobe_multi on the real kernel', () => {
     it(`${ret ? 'uretprobeMulti' : 'uprobeMulti'} passes the conformance checks; info's offsets map back to the symbols`, async (ctx) => {
       requireRoot(ctx);
       await requireFeature(ctx, sys.haveUprobeMulti);
-      using exe = openExecutable(targets.pie);
+      using exe = openExecutable(suite.targets.pie);
       using map = counterMap();
       using prog = track(counting(map, multi()));
       await checkLinkConformance({
@@ -144,7 +116,7 @@ describe('uprobe_multi on the real kernel', () => {
           const u = info.uprobeMulti;
           if (!u) return; // uprobe_multi link info came in 6.8
           expect(u.count).toBe(3);
-          expect(u.file).toBe(targets.pie);
+          expect(u.file).toBe(suite.targets.pie);
           expect(u.flags & 1).toBe(ret ? 1 : 0);
           const names = u.offsets().map((o) => exe.symbol(o.offset));
           expect(names.map((n) => n.offset)).toEqual([0n, 0n, 0n]);
@@ -155,10 +127,23 @@ describe('uprobe_multi on the real kernel', () => {
     });
   }
 
+  it('a PID that does not exist is ESRCH', async (ctx) => {
+    requireRoot(ctx);
+    await requireFeature(ctx, sys.haveUprobeMulti);
+    using exe = openExecutable(suite.targets.pie);
+    using map = counterMap();
+    using prog = track(counting(map, multi()));
+    for (const ret of [false, true]) {
+      const noPid = thrown(() => (ret ? exe.uretprobeMulti(FUNCS, prog, { pid: 0x7fffffff }) : exe.uprobeMulti(FUNCS, prog, { pid: 0x7fffffff })));
+      expect(noPid).toBeInstanceOf(SyscallError);
+      expect((noPid as SyscallError).code).toBe('ESRCH');
+    }
+  });
+
   it("fallback 'uprobes': one uprobe per location, counted and closed together", async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     let hasMulti = true;
     try {
@@ -177,19 +162,18 @@ describe('uprobe_multi on the real kernel', () => {
     const group = attach();
     expect(group).toBeInstanceOf(UprobeGroupLink);
     expect((group as UprobeGroupLink).links).toHaveLength(3);
-    runTarget(targets.pie, N);
+    runTarget(suite.targets.pie, N);
     expect(readCounter(map)).toBe(BigInt(3 * N));
     await group.closeAsync();
     expect(group.closed).toBe(true);
-    runTarget(targets.pie, N);
+    runTarget(suite.targets.pie, N);
     expect(readCounter(map)).toBe(BigInt(3 * N));
     await checkLinkConformance({ program: prog, attach });
   });
 
   it('bad input gives typed errors before any syscall', async (ctx) => {
     requireRoot(ctx);
-    await requireFeature(ctx, sys.haveUprobeMulti);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, multi()));
     using socketFilter = counting(map, { type: ProgramType.SocketFilter });
@@ -208,9 +192,7 @@ describe('uprobe_multi on the real kernel', () => {
       expect(thrown(() => attach([...FUNCS, 'bpfkit_missing'], prog))).toBeInstanceOf(SymbolNotFoundError);
       expect(thrown(() => attach(['bpfkit.one', 'bpfkit_one@V'], prog))).toBeInstanceOf(SymbolNotFoundError);
       expect(thrown(() => attach([], prog, { addresses: [exe.size + 10] }))).toBeInstanceOf(InvalidArgumentError);
-      const noPid = thrown(() => attach(FUNCS, prog, { pid: 0x7fffffff }));
-      expect(noPid).toBeInstanceOf(SyscallError);
-      expect((noPid as SyscallError).code).toBe('ESRCH');
+      expect(thrown(() => attach([], prog, { addresses: [1.5] }))).toBeInstanceOf(InvalidArgumentError);
     }
     exe.dropSymbols();
     expect(leakedFds(before)).toEqual([]);

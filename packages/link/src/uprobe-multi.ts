@@ -1,11 +1,10 @@
-import { InvalidArgumentError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { InvalidArgumentError, isNotSupported, SyscallError } from '@bpfkit/errors';
 import { ProgramType } from '@bpfkit/ebpf';
 import type { FileOffsetInput } from '@bpfkit/elf';
 import * as sys from '@bpfkit/sys';
-import { closeAll } from './close.js';
 import type { Executable, ProbeLocation } from './executable.js';
-import type { LinkInfo } from './info.js';
-import { createLink, RawLink, type Link, type LinkMechanism } from './link.js';
+import { createLink, RawLink } from './link.js';
+import { PerfEventGroup } from './perf-event-attach.js';
 import { type ProgramRef, typedProgramFd } from './program-ref.js';
 import { attachUprobe, type UprobeLink } from './uprobe.js';
 
@@ -24,77 +23,20 @@ export class UprobeMultiLink extends RawLink {
   }
 }
 
-const groupUnsupported = (what: string): NotSupportedError =>
-  new NotSupportedError(`${what} of a group of uprobes`, { detail: 'the group has no link fd of its own; use the links it holds' });
-
 /**
  * One uprobe per location, standing in for a uprobe_multi link on kernels without one (before
- * 6.6): the uprobes are made and closed together (close() and closeAsync() go through closeAll).
+ * 6.6): the uprobes are made and closed together (closeAsync() goes through closeAll).
  */
-export class UprobeGroupLink implements Link {
-  readonly links: readonly UprobeLink[];
-  readonly isPinned = false;
-
-  /** @internal */
-  constructor(links: readonly UprobeLink[]) {
-    this.links = links;
+export class UprobeGroupLink extends PerfEventGroup {
+  protected override get label(): string {
+    return 'group of uprobes';
   }
 
-  get fd(): number {
-    return -1;
+  protected override get why(): string {
+    return 'it holds one uprobe per location, standing in for uprobe_multi (see links)';
   }
 
-  get closed(): boolean {
-    return this.links.every((l) => l.closed);
-  }
-
-  get mechanism(): LinkMechanism {
-    return this.links[0]!.mechanism;
-  }
-
-  update(program: ProgramRef): void {
-    if (program == null) throw new InvalidArgumentError('program', 'update a group of uprobes: a program is required');
-    throw groupUnsupported('updating');
-  }
-
-  pin(_path: string): void {
-    throw groupUnsupported('pinning');
-  }
-
-  unpin(): void {
-    throw groupUnsupported('unpinning');
-  }
-
-  detach(): void {
-    throw groupUnsupported('detaching');
-  }
-
-  info(): LinkInfo {
-    throw groupUnsupported('link info');
-  }
-
-  close(): void {
-    const errors: unknown[] = [];
-    for (const l of this.links) {
-      try {
-        l.close();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, `close uprobes: ${errors.length} of them failed`);
-  }
-
-  closeAsync(): Promise<void> {
-    return closeAll(this.links);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  toString(): string {
+  override toString(): string {
     return `UprobeGroupLink(${this.links.length} uprobes)`;
   }
 }
@@ -126,6 +68,13 @@ function list<T>(v: readonly T[] | undefined, argument: string, what: string): r
 
 function sameLength(v: readonly unknown[], argument: string, n: number, what: string): void {
   if (v.length !== 0 && v.length !== n) throw new InvalidArgumentError(argument, `${what}: have ${v.length} ${argument} but want ${n}`);
+}
+
+/** The uprobe_multi pid: 0 (every process) or a process ID. */
+export function multiPid(pid: unknown, what: string): number {
+  const p = pid ?? 0;
+  if (typeof p !== 'number' || !Number.isSafeInteger(p) || p < 0 || p > 0x7fffffff) throw new InvalidArgumentError('pid', `${what}: ${String(p)} is not a process ID`);
+  return p;
 }
 
 export interface MultiRequest {
@@ -208,8 +157,7 @@ export function attachUprobeMulti(exe: Executable, symbols: readonly string[], p
   sameLength(offsets, 'offsets', n, what);
   sameLength(refCtrOffsets, 'refCtrOffsets', n, what);
   sameLength(cookies, 'cookies', n, what);
-  const pid = o.pid ?? 0;
-  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 0 || pid > 0x7fffffff) throw new InvalidArgumentError('pid', `${what}: ${String(pid)} is not a process ID`);
+  const pid = multiPid(o.pid, what);
   if (o.fallback !== undefined && o.fallback !== 'uprobes') throw new InvalidArgumentError('fallback', `${what}: only 'uprobes' is a fallback`);
   if (syms.some((s) => typeof s !== 'string')) throw new InvalidArgumentError('symbols', `${what}: every symbol must be a string`);
   const locations = exe.locations(syms, addresses.length > 0 ? addresses : undefined, offsets.length > 0 ? offsets : undefined);

@@ -1,19 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ProgramType, type Program } from '@bpfkit/ebpf';
+import { ProgramType } from '@bpfkit/ebpf';
 import { ElfFile, ImportedSymbolError } from '@bpfkit/elf';
 import { InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { openExecutable } from './executable.js';
 import { PerfEventIoctlLink, PerfEventLink } from './perf-event.js';
 import { attachUprobe } from './uprobe.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { adding, attachCookie, buildTargets, ourUprobeEvents, runTarget, type Targets, WaitingTarget } from './testing/uprobe-target.js';
+import { leakedFds, openFds, tracefsEventsOfThisProcess } from './testing/leaks.js';
+import { thrown } from './testing/fire.js';
+import { adding, attachCookie, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const KPROBE = { type: ProgramType.Kprobe } as const;
 const N = 7;
@@ -23,52 +24,53 @@ function haveTracefsUprobes(): void {
 }
 
 describe('uprobes on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  let targets: Targets;
-  const track = <P extends Program>(p: P): P => (programIds.push(p.info().id), p);
-
-  beforeAll(() => {
-    fdsBefore = openFds();
-    targets = buildTargets();
-  });
-  afterAll(() => {
-    targets.remove();
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(ourUprobeEvents(['bpfkit', 'bpfkit_test'])).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
+  const suite = uprobeSuite();
+  const { track } = suite;
 
   for (const build of ['pie', 'noPie', 'stripped'] as const) {
     it(`${build}: a uprobe counts exactly N calls and a uretprobe N returns; nothing after close`, async (ctx) => {
       requireRoot(ctx);
       await requireFeature(ctx, sys.haveUprobes);
-      using exe = openExecutable(targets[build]);
+      using exe = openExecutable(suite.targets[build]);
       using map = counterMap(2);
       using entry = track(counting(map, KPROBE, { key: 0 }));
       using exit = track(counting(map, KPROBE, { key: 1 }));
       const a = exe.uprobe('bpfkit_one', entry);
       const b = exe.uretprobe('bpfkit_two', exit);
       expect(a.mechanism).toMatch(/^perf_event\+(bpf_link|ioctl)$/);
-      runTarget(targets[build], N);
+      runTarget(suite.targets[build], N);
       expect(readCounter(map, 0)).toBe(BigInt(N));
       expect(readCounter(map, 1)).toBe(BigInt(N));
       a.close();
       b.close();
-      runTarget(targets[build], N);
+      runTarget(suite.targets[build], N);
       expect(readCounter(map, 0)).toBe(BigInt(N));
       expect(readCounter(map, 1)).toBe(BigInt(N));
+    });
+  }
+
+  for (const via of ['pmu', 'tracefs'] as const) {
+    it(`${via}: a symbol with a dot (bpfkit.dotted) is probed; tracefs gets a sanitised event name`, async (ctx) => {
+      requireRoot(ctx);
+      await requireFeature(ctx, via === 'pmu' ? sys.haveUprobes : haveTracefsUprobes);
+      using exe = openExecutable(suite.targets.pie);
+      using map = counterMap();
+      using prog = track(counting(map, KPROBE));
+      const link = attachUprobe(exe, 'bpfkit.dotted', prog, undefined, false, via);
+      if (via === 'tracefs') expect((link as PerfEventLink | PerfEventIoctlLink).tracefsEvent!.name).toBe('bpfkit_dotted');
+      runTarget(suite.targets.pie, N);
+      link.close();
+      expect(readCounter(map)).toBe(BigInt(N));
     });
   }
 
   it('pid: only the given process counts, a second one running the same code does not', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
-    const [mine, other] = [await WaitingTarget.start(targets.pie, N), await WaitingTarget.start(targets.pie, N)];
-    try {
+    await withTargets(suite.targets.pie, N, 2, async (mine, other) => {
       using _ = exe.uprobe('bpfkit_three', prog, { pid: mine.pid });
       await other.run();
       expect(readCounter(map)).toBe(0n);
@@ -76,10 +78,7 @@ describe('uprobes on the real kernel', () => {
       expect(readCounter(map)).toBe(BigInt(N));
       await other.run();
       expect(readCounter(map)).toBe(BigInt(N));
-    } finally {
-      await mine.stop();
-      await other.stop();
-    }
+    });
   });
 
   it("a libc function probed through openExecutable('libc.so.6') counts the target's calls", async (ctx) => {
@@ -88,8 +87,7 @@ describe('uprobes on the real kernel', () => {
     using libc = openExecutable('libc.so.6');
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
-    const t = await WaitingTarget.start(targets.pie, N);
-    try {
+    await withTargets(suite.targets.pie, N, 1, async (t) => {
       // Every process calls into libc: the pid keeps the count to the target's own calls.
       const link = libc.uprobe('getppid', prog, { pid: t.pid });
       await t.run();
@@ -97,22 +95,19 @@ describe('uprobes on the real kernel', () => {
       link.close();
       await t.run();
       expect(readCounter(map)).toBe(BigInt(N));
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it('refCtrOffset: the semaphore is non-zero while the uprobe exists and zero after close', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
     await requireFeature(ctx, sys.haveRefCtrOffsetPMU);
-    using elf = ElfFile.open(targets.pie);
+    using elf = ElfFile.open(suite.targets.pie);
     const tick = elf.usdtProbes().find((p) => p.provider === 'app' && p.name === 'tick')!;
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
-    const t = await WaitingTarget.start(targets.pie, N);
-    try {
+    await withTargets(suite.targets.pie, N, 1, async (t) => {
       expect(await t.semaphore()).toBe(0);
       const link = exe.uprobe('', prog, { address: tick.locationOffset, refCtrOffset: tick.semaphoreOffset });
       expect(await t.semaphore()).toBeGreaterThan(0);
@@ -120,21 +115,19 @@ describe('uprobes on the real kernel', () => {
       expect(readCounter(map)).toBe(BigInt(N));
       link.close();
       expect(await t.semaphore()).toBe(0);
-    } finally {
-      await t.stop();
-    }
+    });
   });
 
   it('the cookie is read back by the program with bpf_get_attach_cookie', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(adding(map, attachCookie));
     const link = exe.uprobe('bpfkit_one', prog, { cookie: 1000 });
     expect(link).toBeInstanceOf(PerfEventLink);
-    runTarget(targets.pie, N);
+    runTarget(suite.targets.pie, N);
     link.close();
     expect(readCounter(map)).toBe(BigInt(N * 1000));
   });
@@ -142,7 +135,7 @@ describe('uprobes on the real kernel', () => {
   it('the tracefs path: a uprobe event exists while attached (group from traceFSPrefix) and is removed by close', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, haveTracefsUprobes);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap(2);
     using entry = track(counting(map, KPROBE, { key: 0 }));
     using exit = track(counting(map, KPROBE, { key: 1 }));
@@ -151,30 +144,30 @@ describe('uprobes on the real kernel', () => {
     expect(a.mechanism).toBe('tracefs');
     const group = (a as PerfEventLink | PerfEventIoctlLink).tracefsEvent!.group;
     expect(group).toMatch(new RegExp(`^bpfkit_test_${process.pid}_`));
-    expect(ourUprobeEvents(['bpfkit', 'bpfkit_test'])).toHaveLength(2);
-    runTarget(targets.pie, N);
+    expect(tracefsEventsOfThisProcess()).toHaveLength(2);
+    runTarget(suite.targets.pie, N);
     expect(readCounter(map, 0)).toBe(BigInt(N));
     expect(readCounter(map, 1)).toBe(BigInt(N));
     a.close();
     b.close();
-    expect(ourUprobeEvents(['bpfkit', 'bpfkit_test'])).toEqual([]);
-    runTarget(targets.pie, N);
+    expect(tracefsEventsOfThisProcess()).toEqual([]);
+    runTarget(suite.targets.pie, N);
     expect(readCounter(map, 0)).toBe(BigInt(N));
   });
 
   it('an attach by address reads no symbol table (cilium TestExecutableLazyLoadSymbols)', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
     const at = (() => {
-      using other = openExecutable(targets.pie);
+      using other = openExecutable(suite.targets.pie);
       return other.location('bpfkit_one').offset;
     })();
     const link = exe.uprobe('bpfkit_one', prog, { address: at });
     expect(exe.symbolsLoaded).toBe(false);
-    runTarget(targets.pie, N);
+    runTarget(suite.targets.pie, N);
     expect(readCounter(map)).toBe(BigInt(N));
     link.close();
     exe.uprobe('bpfkit_one', prog).close();
@@ -201,7 +194,7 @@ describe('uprobes on the real kernel', () => {
     it(`${ret ? 'uretprobe' : 'uprobe'} passes the conformance checks; info's offset maps back to the symbol`, async (ctx) => {
       requireRoot(ctx);
       await requireFeature(ctx, sys.haveUprobes);
-      using exe = openExecutable(targets.pie);
+      using exe = openExecutable(suite.targets.pie);
       using map = counterMap();
       using prog = track(counting(map, KPROBE));
       await checkLinkConformance({
@@ -212,7 +205,7 @@ describe('uprobes on the real kernel', () => {
           const uprobe = info.perfEvent?.uprobe;
           if (!uprobe) return; // link info for perf events came in 6.6
           expect(info.perfEvent!.type).toBe(ret ? sys.PerfEventType.Uretprobe : sys.PerfEventType.Uprobe);
-          expect(uprobe.file).toBe(targets.pie);
+          expect(uprobe.file).toBe(suite.targets.pie);
           expect(exe.symbol(uprobe.offset)).toEqual({ symbol: 'bpfkit_one', offset: 0n });
         },
       });
@@ -222,22 +215,14 @@ describe('uprobes on the real kernel', () => {
   it('bad input gives typed errors and leaves nothing behind', async (ctx) => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, KPROBE));
     using socketFilter = counting(map, { type: ProgramType.SocketFilter });
     const before = openFds();
-    const thrown = (fn: () => unknown): unknown => {
-      try {
-        fn();
-      } catch (err) {
-        return err;
-      }
-      throw new Error('expected a throw');
-    };
     const missing = thrown(() => exe.uprobe('bpfkit_missing', prog));
     expect(missing).toBeInstanceOf(SymbolNotFoundError);
-    expect(String(missing)).toContain(targets.pie);
+    expect(String(missing)).toContain(suite.targets.pie);
     expect(thrown(() => exe.uprobe('bpfkit.one', prog))).toBeInstanceOf(SymbolNotFoundError);
     expect(thrown(() => exe.uprobe('bpfkit_one@@V1', prog))).toBeInstanceOf(SymbolNotFoundError);
     expect(thrown(() => exe.uprobe('bpfkit_one', socketFilter))).toBeInstanceOf(InvalidArgumentError);
@@ -260,6 +245,6 @@ describe('uprobes on the real kernel', () => {
     exe.dropSymbols();
     bash.dropSymbols();
     expect(leakedFds(before)).toEqual([]);
-    expect(ourUprobeEvents()).toEqual([]);
+    expect(tracefsEventsOfThisProcess()).toEqual([]);
   });
 });

@@ -29,7 +29,8 @@ export type UprobeLink = AnyPerfEventLink;
 /** How the probe is created: through the uprobe PMU when there is one, else a tracefs event. */
 export type UprobeVia = 'pmu' | 'tracefs';
 
-function u64(v: unknown, argument: string, what: string): bigint {
+/** An optional u64 option (0 when absent), or InvalidArgumentError naming it. */
+export function u64Option(v: unknown, argument: string, what: string): bigint {
   if (v === undefined) return 0n;
   if ((typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) && (typeof v !== 'bigint' || v < 0n || v >= 1n << 64n)) {
     throw new InvalidArgumentError(argument, `${what}: ${String(v)} is not an unsigned 64-bit integer`);
@@ -38,7 +39,7 @@ function u64(v: unknown, argument: string, what: string): bigint {
 }
 
 /** The perf_event_open pid: -1 for every process; other negative values go to the kernel (ESRCH), as cilium does. */
-export function perfPid(pid: unknown, what: string): number {
+function perfPid(pid: unknown, what: string): number {
   if (pid === undefined || pid === 0) return -1;
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid > 0x7fffffff || pid < -0x80000000) {
     throw new InvalidArgumentError('pid', `${what}: ${String(pid)} is not a process ID`);
@@ -86,8 +87,8 @@ export function attachUprobe(exe: Executable, symbol: string, program: unknown, 
   if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new InvalidArgumentError('options', `${what}: must be an object`);
   const o = opts ?? {};
   const pid = perfPid(o.pid, what);
-  const refCtrOffset = u64(o.refCtrOffset, 'refCtrOffset', what);
-  const cookie = u64(o.cookie, 'cookie', what);
+  const refCtrOffset = u64Option(o.refCtrOffset, 'refCtrOffset', what);
+  const cookie = u64Option(o.cookie, 'cookie', what);
   if (o.traceFSPrefix !== undefined && (typeof o.traceFSPrefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.traceFSPrefix))) {
     throw new InvalidArgumentError('traceFSPrefix', `${what}: '${String(o.traceFSPrefix)}' must be alphanumeric or underscore`);
   }

@@ -1,33 +1,23 @@
 import { ProgramType, type Program, usdtArgument } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { openExecutable, type Executable } from './executable.js';
 import { UprobeGroupLink, UprobeMultiLink } from './uprobe-multi.js';
 import { checkLinkConformance } from './testing/conformance.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
-import { leakedFds, linksOfPrograms, openFds } from './testing/leaks.js';
-import { adding, attachCookie, buildTargets, multiAttachType, ourUprobeEvents, runTarget, type Targets, WaitingTarget } from './testing/uprobe-target.js';
+import { leakedFds, openFds } from './testing/leaks.js';
+import { thrown } from './testing/fire.js';
+import { adding, attachCookie, multiAttachType, runTarget, uprobeSuite, withTargets } from './testing/uprobe-target.js';
 
 const N = 9;
 /** DTRACE_PROBE2(app, tick, i, i * 3) for i in 0..N-1: the first argument sums to this, the second to three times it. */
 const SUM_I = BigInt((N * (N - 1)) / 2);
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
-
 describe('USDT probes on the real kernel', () => {
-  const programIds: number[] = [];
-  let fdsBefore: Map<number, string>;
-  let targets: Targets;
-  const track = <P extends Program>(p: P): P => (programIds.push(p.info().id), p);
+  const suite = uprobeSuite();
+  const { track } = suite;
   const kprobe = () => ({ type: ProgramType.Kprobe, attachType: multiAttachType() });
 
   /** A program that adds USDT argument `index` of app:tick to the counter. */
@@ -38,19 +28,8 @@ describe('USDT probes on the real kernel', () => {
     return track(adding(map, usdtArgument(locations[0]!.args, index, { ctx: 'r6', dst: 'r7' }), multiAttachType()));
   };
 
-  beforeAll(() => {
-    fdsBefore = openFds();
-    targets = buildTargets();
-  });
-  afterAll(() => {
-    targets.remove();
-    expect(linksOfPrograms(programIds)).toEqual([]);
-    expect(ourUprobeEvents()).toEqual([]);
-    expect(leakedFds(fdsBefore)).toEqual([]);
-  });
-
   it('usdtProbes lists app:tick with its semaphore and two 4-byte signed arguments', () => {
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     const [tick, ...more] = exe.usdtProbes();
     expect(more).toEqual([]);
     expect(tick).toMatchObject({ provider: 'app', name: 'tick' });
@@ -70,7 +49,7 @@ describe('USDT probes on the real kernel', () => {
       requireRoot(ctx);
       await requireFeature(ctx, sys.haveUprobes);
       await requireFeature(ctx, sys.haveRefCtrOffsetPMU);
-      using exe = openExecutable(targets[build]);
+      using exe = openExecutable(suite.targets[build]);
       expect(exe.usdtProbes()[0]!.args[index]!.location).toMatch(form);
       using map = counterMap();
       using sums = counterMap();
@@ -80,18 +59,18 @@ describe('USDT probes on the real kernel', () => {
       // A uprobe at the probe's nop without the semaphore sees nothing: the target skips the probe.
       using plain = track(counting(map, { type: ProgramType.Kprobe }));
       const ungated = exe.uprobe('', plain, { address: exe.usdtProbes()[0]!.locationOffset });
-      runTarget(targets[build], N);
+      runTarget(suite.targets[build], N);
       ungated.close();
       expect(readCounter(map)).toBe(0n);
       const a = exe.usdt('app', 'tick', count);
       const b = exe.usdt('app', 'tick', sum);
       expect(a).toBeInstanceOf(multiAttachType() ? UprobeMultiLink : UprobeGroupLink);
-      runTarget(targets[build], N);
+      runTarget(suite.targets[build], N);
       expect(readCounter(map)).toBe(BigInt(N));
       expect(readCounter(sums)).toBe(expected);
       a.close();
       b.close();
-      runTarget(targets[build], N);
+      runTarget(suite.targets[build], N);
       expect(readCounter(map)).toBe(BigInt(N));
       expect(readCounter(sums)).toBe(expected);
     });
@@ -101,11 +80,10 @@ describe('USDT probes on the real kernel', () => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
     await requireFeature(ctx, sys.haveRefCtrOffsetPMU);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, kprobe()));
-    const [mine, other] = [await WaitingTarget.start(targets.pie, N), await WaitingTarget.start(targets.pie, N)];
-    try {
+    await withTargets(suite.targets.pie, N, 2, async (mine, other) => {
       expect(await mine.semaphore()).toBe(0);
       const link = exe.usdt('app', 'tick', prog, { pid: mine.pid });
       expect(await mine.semaphore()).toBeGreaterThan(0);
@@ -116,10 +94,7 @@ describe('USDT probes on the real kernel', () => {
       expect(await mine.semaphore()).toBe(0);
       await mine.run();
       expect(readCounter(map)).toBe(BigInt(N));
-    } finally {
-      await mine.stop();
-      await other.stop();
-    }
+    });
   });
 
   it('the cookie is read back with bpf_get_attach_cookie at every location', async (ctx) => {
@@ -127,11 +102,11 @@ describe('USDT probes on the real kernel', () => {
     await requireFeature(ctx, sys.haveUprobes);
     await requireFeature(ctx, sys.haveRefCtrOffsetPMU);
     await requireFeature(ctx, sys.haveBPFLinkPerfEvent);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(adding(map, attachCookie, multiAttachType()));
     using _ = exe.usdt('app', 'tick', prog, { cookie: 42 });
-    runTarget(targets.pie, N);
+    runTarget(suite.targets.pie, N);
     expect(readCounter(map)).toBe(BigInt(42 * N));
   });
 
@@ -139,7 +114,7 @@ describe('USDT probes on the real kernel', () => {
     requireRoot(ctx);
     await requireFeature(ctx, sys.haveUprobes);
     await requireFeature(ctx, sys.haveRefCtrOffsetPMU);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, kprobe()));
     const tick = exe.usdtProbes()[0]!;
@@ -156,7 +131,7 @@ describe('USDT probes on the real kernel', () => {
 
   it('bad input gives typed errors that say what the file has', async (ctx) => {
     requireRoot(ctx);
-    using exe = openExecutable(targets.pie);
+    using exe = openExecutable(suite.targets.pie);
     using map = counterMap();
     using prog = track(counting(map, kprobe()));
     using socketFilter = counting(map, { type: ProgramType.SocketFilter });

@@ -2,7 +2,8 @@ import { InvalidArgumentError, SymbolNotFoundError } from '@bpfkit/errors';
 import { ProgramType } from '@bpfkit/ebpf';
 import type { Executable } from './executable.js';
 import { type ProgramRef, typedProgramFd } from './program-ref.js';
-import { attachLocations, type UprobeMultiResult } from './uprobe-multi.js';
+import { u64Option } from './uprobe.js';
+import { attachLocations, multiPid, type UprobeMultiResult } from './uprobe-multi.js';
 
 export interface UsdtOptions {
   /** Only events of this process (default: every process that runs the file). */
@@ -32,11 +33,8 @@ export function attachUsdt(exe: Executable, provider: string, name: string, prog
   const progFd = typedProgramFd(program, `attach ${what}`, { Kprobe: ProgramType.Kprobe });
   if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new InvalidArgumentError('options', `${what}: must be an object`);
   const o = opts ?? {};
-  const pid = o.pid ?? 0;
-  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 0 || pid > 0x7fffffff) throw new InvalidArgumentError('pid', `${what}: ${String(pid)} is not a process ID`);
-  if (o.cookie !== undefined && !((typeof o.cookie === 'number' && Number.isSafeInteger(o.cookie) && o.cookie >= 0) || (typeof o.cookie === 'bigint' && o.cookie >= 0n && o.cookie < 1n << 64n))) {
-    throw new InvalidArgumentError('cookie', `${what}: ${String(o.cookie)} is not an unsigned 64-bit integer`);
-  }
+  const pid = multiPid(o.pid, what);
+  const cookie = o.cookie === undefined ? undefined : u64Option(o.cookie, 'cookie', what);
   const all = exe.usdtProbes();
   const probes = all.filter((p) => p.provider === provider && p.name === name);
   if (probes.length === 0) {
@@ -55,7 +53,7 @@ export function attachUsdt(exe: Executable, provider: string, name: string, prog
     {
       locations: probes.map((p) => ({ offset: p.locationOffset, symbol: `${provider}_${name}` })),
       refCtrOffsets: probes.map((p) => p.semaphoreOffset ?? 0n),
-      cookies: o.cookie === undefined ? [] : probes.map(() => o.cookie!),
+      cookies: cookie === undefined ? [] : probes.map(() => cookie),
       pid,
       fallback: 'uprobes',
     },

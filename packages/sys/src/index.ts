@@ -42,3 +42,6 @@ export * from './perf.js';
 export * from './info.js';
 export * from './probe.js';
 export * from './features.js';
+export { Mapping, mmap, pageSize, Prot } from './mmap.js';
+export { decodeEpollEvents, encodeEpollEvent, epollAdd, epollCreate, epollEventSize, EpollEvents, epollWait, eventfd, eventfdSignal } from './epoll.js';
+export { encodeRlimit, memlockLimit, removeMemlockLimit } from './rlimit.js';

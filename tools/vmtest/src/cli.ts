@@ -31,14 +31,17 @@ function log(msg: string): void {
 }
 
 /**
- * The packages whose tests meet the kernel (bpf(), tracefs, netlink, kernel BTF) and this tool's
- * guest checks; errors and elf are pure TypeScript, the same on every kernel (--packages adds them).
+ * The packages whose tests meet the kernel (bpf(), tracefs, netlink, kernel BTF), the demo's
+ * end-to-end run and this tool's guest checks; errors and elf are pure TypeScript, the same on
+ * every kernel (--packages adds them).
  */
-export const DEFAULT_PACKAGES = ['sys', 'tracefs', 'btf', 'ebpf', 'netlink', 'link', 'vmtest'];
+export const DEFAULT_PACKAGES = ['sys', 'tracefs', 'btf', 'ebpf', 'netlink', 'link', 'demo', 'vmtest'];
 
-/** Package directory (relative to the root) of a --packages name: `sys`, `vmtest` or a path. */
-function packageDir(name: string): string {
-  return name.includes('/') ? name : name === 'vmtest' ? 'tools/vmtest' : `packages/${name}`;
+const TOP_LEVEL: Record<string, string> = { vmtest: 'tools/vmtest', demo: 'apps/demo' };
+
+/** Package directory (relative to the root) of a --packages name: `sys`, `demo`, `vmtest` or a path. */
+export function packageDir(name: string): string {
+  return name.includes('/') ? name : (TOP_LEVEL[name] ?? `packages/${name}`);
 }
 
 /** Those of `dirs` that have a test script and at least one test file. */

@@ -1,4 +1,5 @@
-import { asm, counterProgram, Helper, Map as BpfMap, MapType, Program, type ProgramLoadOptions } from '@bpfkit/ebpf';
+import * as sys from '@bpfkit/sys';
+import { asm, counterProgram, Helper, Map as BpfMap, MapType, NotSupportedError, Program, ProgramType, VerifierError, type ProgramLoadOptions } from '@bpfkit/ebpf';
 
 /** An array map of u64 counters (u32 keys). */
 export function counterMap(entries = 1): BpfMap {
@@ -47,19 +48,55 @@ export function cookieCounter(map: BpfMap, load: Omit<ProgramLoadOptions, 'instr
     ...load,
     license: 'GPL',
     name: load.name ?? 'bpfkit_ckcount',
-    instructions: [
-      asm.call(Helper.GetAttachCookie),
-      asm.storeMem('r10', -4, 'r0', 4),
-      asm.mov64('r2', 'r10'),
-      asm.add64('r2', -4),
-      asm.ldMapFd('r1', map),
-      asm.call(Helper.MapLookupElem),
-      asm.jeq('r0', 0, 'out'),
-      asm.mov64('r1', 1),
-      asm.atomicAdd('r0', 0, 'r1', 8),
-      asm.label('out'),
-      asm.mov64('r0', returnValue),
-      asm.exit(),
-    ],
+    // counterProgram with the key the cookie gives in place of its first instruction (key = imm).
+    instructions: [asm.call(Helper.GetAttachCookie), asm.storeMem('r10', -4, 'r0', 4), ...counterProgram(map, { returnValue }).slice(1)],
   });
+}
+
+const cookieProbes = new Map<string, () => void>();
+
+/**
+ * A probe for bpf_get_attach_cookie in programs loaded like `load` (kprobes and tracepoints 5.15,
+ * tracing 5.19, raw tracepoints 6.10): tests that load the programs above need it.
+ */
+export function attachCookieIn(load: Omit<ProgramLoadOptions, 'instructions' | 'license'>): () => void {
+  const key = JSON.stringify(load);
+  let probe = cookieProbes.get(key);
+  if (!probe) {
+    probe = sys.probe(`bpf_get_attach_cookie in program type ${load.type}`, () => {
+      const map = counterMap();
+      try {
+        cookieRecorder(map, load).close();
+      } catch (err) {
+        // The verifier names the helper it does not allow here: "unknown func bpf_get_attach_cookie#174".
+        if (err instanceof VerifierError && /#174\b/.test(err.log)) {
+          throw new NotSupportedError(`bpf_get_attach_cookie in program type ${load.type}`, { minimumKernel: load.type === ProgramType.RawTracepoint ? '6.10' : '5.15', cause: err });
+        }
+        throw err;
+      } finally {
+        map.close();
+      }
+    });
+    cookieProbes.set(key, probe);
+  }
+  return probe;
+}
+
+/**
+ * Attach closures for link kinds whose program attaches once on some kernels (tracing and LSM
+ * programs on 5.10): the first call gets `first`, later ones a fresh copy from `load`, closed by
+ * the returned `close`.
+ */
+export function freshPrograms(first: Program, load: () => Program): { next: () => Program; [Symbol.dispose](): void } {
+  const extra: Program[] = [];
+  let used = false;
+  return {
+    next: () => {
+      if (!used) return (used = true), first;
+      const p = load();
+      extra.push(p);
+      return p;
+    },
+    [Symbol.dispose]: () => extra.forEach((p) => p.close()),
+  };
 }

@@ -1,8 +1,8 @@
 import type { Program } from '@bpfkit/ebpf';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { requireFeature, requireRoot } from '../../../../testing/feature.js';
+import { requireFeature, requireRoot, skipUnsupported } from '../../../../testing/feature.js';
 import { probeAttachKind, type AttachKind } from '../features.js';
-import { leakedFds, linksOfPrograms, openFds } from './leaks.js';
+import { leakedFds, linksOfPrograms, openFds, tracefsEventsOfThisProcess } from './leaks.js';
 import { ownLeftovers } from './network.js';
 
 type Ctx = Parameters<typeof requireRoot>[0];
@@ -14,8 +14,9 @@ export async function requireKind(ctx: Ctx, kind: AttachKind): Promise<void> {
 }
 
 /**
- * Registers the checks every real-kernel test file ends with: no link of a program passed to the
- * returned `track`, no fd opened since the file started, no device or netns of this process.
+ * Registers the checks every real-kernel test file (or describe block) ends with: no link of a
+ * program passed to the returned `track`, no fd opened since it began, no device, netns or
+ * tracefs event of this process.
  */
 export function leakChecks(): (program: Program) => Program {
   const programIds: number[] = [];
@@ -27,6 +28,16 @@ export function leakChecks(): (program: Program) => Program {
     expect(linksOfPrograms(programIds)).toEqual([]);
     expect(leakedFds(fdsBefore)).toEqual([]);
     expect(ownLeftovers()).toEqual({ links: [], netns: [] });
+    expect(tracefsEventsOfThisProcess()).toEqual([]);
   });
   return (program) => (programIds.push(program.info().id), program);
+}
+
+/** `attach()`, skipping the test (by the rules of testing/feature.ts) when the kernel lacks what it needs. */
+export function attachOrSkip<T>(ctx: { skip(note?: string): never }, attach: () => T): T {
+  try {
+    return attach();
+  } catch (err) {
+    return skipUnsupported(ctx, err);
+  }
 }

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { asm, type AsmItem, AttachType, Helper, type Map as BpfMap, Program, ProgramType } from '@bpfkit/ebpf';
 import * as sys from '@bpfkit/sys';
-import { listEvents, parseGroupOwner } from '@bpfkit/tracefs';
+import { afterAll, beforeAll } from 'vitest';
+import { leakCheckedPrograms } from './suite.js';
 
 /**
- * The uprobe target: three functions called once per iteration, a libc call (getppid, which
+ * The uprobe target: four functions called once per iteration (one named `bpfkit.dotted`), a libc call (getppid, which
  * nothing else in the program calls) and a USDT probe `app:tick(i, i * 3)` that fires only while
  * its semaphore is set. `target N` runs N iterations; `target N wait` answers on stdin: `s` prints
  * the semaphore, `r` runs N iterations, anything else exits.
@@ -26,6 +27,9 @@ unsigned short app_tick_semaphore __attribute__((unused, section(".probes")));
 __attribute__((noipa)) int bpfkit_one(int x) { return x + 1; }
 __attribute__((noipa)) int bpfkit_two(int x) { return x + 2; }
 __attribute__((noipa)) int bpfkit_three(int x) { return x + 3; }
+/* A symbol with a dot, as gcc's .isra/.constprop clones and Go's main.main have. */
+__attribute__((noipa)) int bpfkit_dotted(int x) __asm__("bpfkit.dotted");
+int bpfkit_dotted(int x) { return x + 4; }
 
 static void run(int n) {
   volatile int acc = 0;
@@ -33,6 +37,7 @@ static void run(int n) {
     acc += bpfkit_one(i);
     acc += bpfkit_two(i);
     acc += bpfkit_three(i);
+    acc += bpfkit_dotted(i);
     acc += getppid() > 0;
     if (app_tick_semaphore) DTRACE_PROBE2(app, tick, i, i * 3);
   }
@@ -67,6 +72,9 @@ export interface Targets {
   unoptimised: string;
   remove(): void;
 }
+
+/** gcc under TCG on a cold page cache (the first file of a VM run) takes minutes for the four builds. */
+export const BUILD_TIMEOUT_MS = 600_000;
 
 /** Builds the target four ways in a temp dir (the VMs run the host's userspace read-only). */
 export function buildTargets(): Targets {
@@ -138,6 +146,17 @@ export class WaitingTarget {
   }
 }
 
+/** Runs `fn` with `count` waiting targets of `path` (n iterations each), and stops them after. */
+export async function withTargets(path: string, n: number, count: number, fn: (...targets: WaitingTarget[]) => Promise<void>): Promise<void> {
+  const targets: WaitingTarget[] = [];
+  try {
+    for (let i = 0; i < count; i++) targets.push(await WaitingTarget.start(path, n));
+    await fn(...targets);
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+}
+
 /** The attach type a program for uprobe_multi (or USDT, which uses it) needs on this kernel. */
 export function multiAttachType(): AttachType | undefined {
   try {
@@ -178,9 +197,28 @@ export function adding(map: BpfMap, value: AsmItem[], attachType?: AttachType): 
 /** r7 = bpf_get_attach_cookie(ctx). */
 export const attachCookie: AsmItem[] = [asm.mov64('r1', 'r6'), asm.call(Helper.GetAttachCookie), asm.mov64('r7', 'r0')];
 
-/** uprobe events in tracefs whose group names this process as the owner (made with `prefixes`). */
-export function ourUprobeEvents(prefixes: readonly string[] = ['bpfkit']): string[] {
-  return listEvents()
-    .filter((e) => e.type === 'uprobe' && prefixes.some((p) => parseGroupOwner(e.group, p)?.pid === process.pid))
-    .map((e) => `${e.group}/${e.name}`);
+export interface UprobeSuite {
+  /** The built targets (from beforeAll on). */
+  readonly targets: Targets;
+  /** Records a program so afterAll can check that none of its links is left. */
+  track<P extends Program>(program: P): P;
+}
+
+/**
+ * For a uprobe test file: builds the targets before its tests and removes them after, with
+ * testing/suite.ts's leak checks (links of the tracked programs, fds, tracefs events).
+ */
+export function uprobeSuite(): UprobeSuite {
+  const track = leakCheckedPrograms();
+  let targets: Targets | undefined;
+  beforeAll(() => {
+    targets = buildTargets();
+  }, BUILD_TIMEOUT_MS);
+  afterAll(() => targets?.remove());
+  return {
+    get targets() {
+      return targets!;
+    },
+    track: (p) => (track(p), p),
+  };
 }

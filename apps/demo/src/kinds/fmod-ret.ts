@@ -1,0 +1,3 @@
+import { tracingRow } from './fentry.js';
+
+export const fmodRet = tracingRow('fmod_ret');

@@ -1,0 +1,3 @@
+import { probeRow } from './kprobe.js';
+
+export const kretprobe = probeRow('kretprobe');

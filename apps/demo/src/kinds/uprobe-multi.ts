@@ -1,0 +1,3 @@
+import { uprobeRow } from './uprobe.js';
+
+export const uprobeMulti = uprobeRow('uprobe_multi');

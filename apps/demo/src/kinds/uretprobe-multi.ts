@@ -1,0 +1,3 @@
+import { uprobeRow } from './uprobe.js';
+
+export const uretprobeMulti = uprobeRow('uretprobe_multi');

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { SyscallError } from '@bpfkit/errors';
+import { getpid, getsid } from './libc.js';
+
+describe('getpid and getsid', () => {
+  it('getpid is this process; getsid of it is its session, and of no process ESRCH', () => {
+    expect(getpid()).toBe(process.pid);
+    const sid = getsid(getpid());
+    expect(sid).toBeGreaterThan(0);
+    expect(getsid(0)).toBe(sid);
+    let err: unknown;
+    try {
+      getsid(0x3fffffff);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SyscallError);
+    expect((err as SyscallError).code).toBe('ESRCH');
+  });
+});
