@@ -205,7 +205,8 @@ function createMap(m: MapSpec, btfFd: sys.FD | undefined, source: string): Map {
   let fd: sys.FD;
   try {
     fd = withMemlock(() => sys.mapCreate({
-      mapType: m.type,
+      // Any type the object names (newer kernels add types); the kernel checks it.
+      mapType: m.type as sys.MapType,
       keySize: m.keySize,
       valueSize: m.valueSize,
       maxEntries: m.maxEntries,

@@ -5,7 +5,7 @@ import * as sys from '@bpfkit/sys';
 import { createUprobeEvent, randomGroup, type ProbeEvent } from '@bpfkit/tracefs';
 import type { Executable } from './executable.js';
 import { type AnyPerfEventLink, attachToPerfEvent, openPMUProbe, openTracepointPerfEvent } from './perf-event.js';
-import { type ProgramRef, typedProgramFd } from './program-ref.js';
+import { typedProgramFd } from './program-ref.js';
 
 /** cilium's UprobeOptions. File offsets and byte counts only: a virtual address is never accepted here. */
 export interface UprobeOptions {
@@ -101,6 +101,5 @@ export function attachUprobe(exe: Executable, symbol: string, program: unknown, 
   } catch (err) {
     throw err instanceof SyscallError ? err.withContext(`create ${what}`) : err;
   }
-  const attach = { program: program as ProgramRef, progFd, perfEvent: opened.perfEvent, event: opened.event, cookie: cookie === 0n ? undefined : cookie, what };
-  return attachToPerfEvent(attach);
+  return attachToPerfEvent({ progFd, perfEvent: opened.perfEvent, event: opened.event, cookie: cookie === 0n ? undefined : cookie, what });
 }

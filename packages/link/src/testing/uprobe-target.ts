@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { asm, type AsmItem, AttachType, Helper, type Map as BpfMap, Program, ProgramType } from '@bpfkit/ebpf';
 import * as sys from '@bpfkit/sys';
 import { afterAll, beforeAll } from 'vitest';
-import { leakCheckedPrograms } from './suite.js';
+import { leakChecks } from './suite.js';
 
 /**
  * The uprobe target: four functions called once per iteration (one named `bpfkit.dotted`), a libc call (getppid, which
@@ -209,7 +209,7 @@ export interface UprobeSuite {
  * testing/suite.ts's leak checks (links of the tracked programs, fds, tracefs events).
  */
 export function uprobeSuite(): UprobeSuite {
-  const track = leakCheckedPrograms();
+  const track = leakChecks();
   let targets: Targets | undefined;
   beforeAll(() => {
     targets = buildTargets();
