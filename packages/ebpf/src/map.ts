@@ -100,7 +100,7 @@ export class BpfMap extends FdObject {
     try {
       if (opts.btf) btfFd = sys.btfLoad({ btf: opts.btf.data });
       const fd = sys.mapCreate({
-        mapType: type,
+        mapType: type as MapType,
         keySize,
         valueSize,
         maxEntries,

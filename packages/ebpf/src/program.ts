@@ -139,12 +139,13 @@ export function loadProgram(opts: ProgramLoadOptions, sc: LoaderSyscalls): Progr
   let btfFd: sys.FD | undefined;
   try {
     if (opts.btf) btfFd = loadBTF(opts.btf.data, sc, what);
+    // `type` and the attach types were checked as u32s above; the kernel judges the values.
     const base: sys.ProgLoadOptions = {
-      progType: type,
+      progType: type as ProgramType,
       insns,
       license: opts.license,
       progName: name || undefined,
-      expectedAttachType: target.expectedAttachType ?? (attachType || undefined),
+      expectedAttachType: (target.expectedAttachType ?? (attachType || undefined)) as AttachType | undefined,
       progFlags: flags,
       progIfindex: ifindex,
       attachBtfId: target.attachBtfId,

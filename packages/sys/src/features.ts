@@ -18,7 +18,7 @@ const BAD_FD = 0xffff_ffff;
 /** `r0 = 0; exit`: the smallest valid program. */
 const RETURN_ZERO = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
-function loadTrivial(progType: number, expectedAttachType?: number, license = 'MIT'): FD {
+function loadTrivial(progType: ProgType, expectedAttachType?: AttachType, license = 'MIT'): FD {
   return progLoad({ progType, insns: RETURN_ZERO, license, expectedAttachType });
 }
 
@@ -100,7 +100,7 @@ export const haveProgQuery = probe(
   '4.15',
 );
 
-function mprogProbe(feature: string, attachType: number, kind: 'tcx' | 'netkit', minimumKernel: string, missingConfig?: string): () => void {
+function mprogProbe(feature: string, attachType: AttachType, kind: 'tcx' | 'netkit', minimumKernel: string, missingConfig?: string): () => void {
   return () => {
     let prog: FD;
     try {
@@ -189,7 +189,7 @@ export const haveUprobes = probe(
   '4.17',
 );
 
-function multiProbe(feature: string, attachType: number, progName: string, link: (progFd: number) => FD, ok: (errno: number | undefined) => boolean, missingConfig?: string): () => void {
+function multiProbe(feature: string, attachType: AttachType, progName: string, link: (progFd: number) => FD, ok: (errno: number | undefined) => boolean, missingConfig?: string): () => void {
   return () => {
     let prog: FD;
     try {

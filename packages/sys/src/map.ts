@@ -1,7 +1,7 @@
 import { Errno, SyscallError } from '@bpfkit/errors';
 import { AttrWriter } from './attr.js';
 import { bpf, bpfFD } from './bpf.js';
-import { Cmd, OBJ_NAME_LEN } from './constants.js';
+import { Cmd, OBJ_NAME_LEN, type MapType } from './constants.js';
 import type { FD } from './fd.js';
 import { addressOf } from './libc.js';
 
@@ -46,7 +46,10 @@ export function encodeMapCreateAttr(a: MapCreateAttr): Uint8Array {
 }
 
 /** BPF_MAP_CREATE. */
-export function mapCreate(a: MapCreateAttr): FD {
+/** What `mapCreate` takes: MapCreateAttr whose mapType is one of the MapType table's values. */
+export type MapCreateOptions = Omit<MapCreateAttr, 'mapType'> & { mapType: MapType };
+
+export function mapCreate(a: MapCreateOptions): FD {
   return bpfFD(Cmd.MapCreate, encodeMapCreateAttr(a), 'map');
 }
 

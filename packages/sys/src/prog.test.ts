@@ -180,7 +180,7 @@ describe('programs on the real kernel', () => {
 
   it('an unknown program type is EINVAL', (ctx) => {
     requireRoot(ctx);
-    expect(() => progLoad({ progType: 9999, insns: RETURN_ZERO, license: 'GPL' })).toThrow(
+    expect(() => progLoad({ progType: 9999 as ProgType, insns: RETURN_ZERO, license: 'GPL' })).toThrow(
       expect.objectContaining({ code: 'EINVAL' }),
     );
   });

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { AttrWriter, cString } from './attr.js';
 import { bpf, bpfFD } from './bpf.js';
-import { Cmd, OBJ_NAME_LEN } from './constants.js';
+import { Cmd, OBJ_NAME_LEN, type AttachType, type ProgType } from './constants.js';
 import type { FD } from './fd.js';
 import { addressOf } from './libc.js';
 
@@ -62,7 +62,13 @@ export function encodeProgLoadAttr(a: ProgLoadAttr): Uint8Array {
 
 /** What `progLoad` takes: the attr's scalar fields, with buffers and strings in place of pointers. */
 export interface ProgLoadOptions
-  extends Omit<ProgLoadAttr, 'insnCnt' | 'insns' | 'license' | 'logSize' | 'logBuf' | 'funcInfo' | 'lineInfo' | 'attachFd' | 'fdArray'> {
+  extends Omit<
+    ProgLoadAttr,
+    'progType' | 'expectedAttachType' | 'insnCnt' | 'insns' | 'license' | 'logSize' | 'logBuf' | 'funcInfo' | 'lineInfo' | 'attachFd' | 'fdArray'
+  > {
+  /** One of the ProgType table's values (an AttachType or a stray number does not type-check). */
+  progType: ProgType;
+  expectedAttachType?: AttachType;
   /** Raw bytecode, 8 bytes per instruction. */
   insns: Uint8Array;
   license: string;
