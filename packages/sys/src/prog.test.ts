@@ -196,8 +196,9 @@ describe('programs on the real kernel', () => {
   });
 
   /**
-   * A world-readable copy of what the unprivileged child loads: this package's dist, @bpfkit/errors,
-   * and the node_modules that holds koffi and its native package. The checkout itself may lie in a
+   * A world-readable copy of what the unprivileged child loads: this package's dist, its bpfkit
+   * dependencies (@bpfkit/errors, @bpfkit/tracefs), and the node_modules that holds koffi and its
+   * native package. The checkout itself may lie in a
    * directory only root can enter (a clone under /root, a mktemp -d folder).
    */
   function readableCopyOfSys(): string {
@@ -205,8 +206,8 @@ describe('programs on the real kernel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpfkit-sys-unprivileged-'));
     const modules = join(dir, 'node_modules');
     cpSync(dirname(realpathSync(join(root, 'node_modules', 'koffi'))), modules, { recursive: true, dereference: true });
-    const errors = realpathSync(join(root, 'node_modules', '@bpfkit', 'errors'));
-    for (const [from, name] of [[root, 'sys'], [errors, 'errors']] as const) {
+    const dependency = (name: string) => realpathSync(join(root, 'node_modules', '@bpfkit', name));
+    for (const [from, name] of [[root, 'sys'], [dependency('errors'), 'errors'], [dependency('tracefs'), 'tracefs']] as const) {
       for (const part of ['package.json', 'dist']) cpSync(join(from, part), join(modules, '@bpfkit', name, part), { recursive: true });
     }
     execFileSync('chmod', ['-R', 'a+rX', dir]);
