@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { features } from '@bpfkit/link';
-import { requireRoot, skipForbidden } from '../../../testing/feature.js';
+import { requireRoot, skipForbidden } from '@bpfkit/testing';
 import { KINDS } from './kinds/index.js';
 import { missingExports } from './library.js';
 import { startDemo, type JsonResult } from './testing/demo.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { startDemo } from './testing/demo.js';
 import { leftovers, leftoversAfterExit, NOTHING, type Leftovers } from './testing/leftovers.js';
 

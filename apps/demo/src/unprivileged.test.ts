@@ -3,7 +3,7 @@ import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { missingPrivileges } from './privileges.js';
 import { DEMO_MAIN, startDemo } from './testing/demo.js';
 import { leftoversAfterExit, NOTHING } from './testing/leftovers.js';

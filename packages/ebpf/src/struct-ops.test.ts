@@ -2,7 +2,7 @@ import { findKernelType, Kind } from '@bpfkit/btf';
 import { InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { requireFeature, requireRoot } from '@bpfkit/testing';
 import { asm } from './asm.js';
 import { Map } from './map.js';
 import { Program } from './program.js';

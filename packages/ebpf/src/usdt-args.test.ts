@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NotSupportedError } from '@bpfkit/errors';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { asm, type Instruction } from './asm.js';
 import { Helper } from './helper.js';
 import { Program } from './program.js';

@@ -1,8 +1,7 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { describe, expect, it } from 'vitest';
-import { leakedSince, openFds, thrown } from '@bpfkit/testing';
-import { requireRoot } from '../../../testing/feature.js';
+import { leakedSince, openFds, requireRoot, thrown } from '@bpfkit/testing';
 import { attachCgroup, CgroupLink, openCgroup, ProgAttachCgroupLink } from './cgroup.js';
 import { closeAll } from './close.js';
 import { queryPrograms } from './query.js';

@@ -1,7 +1,7 @@
 import { isNotSupported } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
-import { requireRoot } from '../../../testing/feature.js';
+import { requireRoot } from '@bpfkit/testing';
 import { AttachKinds, feature, features } from './features.js';
 
 function probeSays(probe: () => unknown): boolean {

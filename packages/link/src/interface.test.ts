@@ -1,8 +1,7 @@
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { createNetns, deleteNetns, links, Topology, withNetns } from '@bpfkit/netlink';
 import { describe, expect, it } from 'vitest';
-import { leakedSince, openFds, thrown } from '@bpfkit/testing';
-import { requireRoot } from '../../../testing/feature.js';
+import { leakedSince, openFds, requireRoot, thrown } from '@bpfkit/testing';
 import { resolveInterface } from './interface.js';
 
 describe('resolveInterface', () => {

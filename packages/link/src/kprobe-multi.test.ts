@@ -4,8 +4,7 @@ import { InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallEr
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
-import { leakedSince, openFds, thrown } from '@bpfkit/testing';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { leakedSince, openFds, requireFeature, requireRoot, thrown } from '@bpfkit/testing';
 import { probeAttachKind } from './features.js';
 import { syscallWrapper } from './kprobe.js';
 import { kprobeMulti, KprobeMultiLink, kretprobeMulti, UnattachableSymbolsError } from './kprobe-multi.js';

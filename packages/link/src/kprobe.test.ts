@@ -6,8 +6,7 @@ import { InvalidArgumentError, isNotExist, NotSupportedError, SymbolNotFoundErro
 import * as sys from '@bpfkit/sys';
 import { listEvents, removeStaleEvents, tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
-import { leakedSince, openFds, thrown } from '@bpfkit/testing';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { leakedSince, openFds, requireFeature, requireRoot, thrown } from '@bpfkit/testing';
 import { probeAttachKind } from './features.js';
 import { kprobe, kretprobe, syscallWrapper } from './kprobe.js';
 import { pmuType, type PerfAttach } from './perf-event.js';

@@ -3,14 +3,13 @@ import { SyscallError } from '@bpfkit/errors';
 import { ifindex, withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
 import { describe, expect, it } from 'vitest';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
 import { head, replaceProgram } from './anchor.js';
 import { attachRawLink } from './link.js';
 import { rawAttachProgram, rawDetachProgram } from './program.js';
 import { queryPrograms } from './query.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 import { createTestNetns } from './testing/netns.js';
-import { loopback } from '@bpfkit/testing';
+import { loopback, requireFeature, requireRoot } from '@bpfkit/testing';
 import { localPort } from './testing/sockaddr.js';
 import { leakChecks } from './testing/suite.js';
 

@@ -6,8 +6,7 @@ import { ProgramType } from '@bpfkit/ebpf';
 import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leakedSince, loopback, openFds, thrown } from '@bpfkit/testing';
-import { requireRoot } from '../../../testing/feature.js';
+import { leakedSince, loopback, openFds, requireRoot, thrown } from '@bpfkit/testing';
 import { attachSocketFilter, detachSocketFilter } from './socket-filter.js';
 import { counterMap, counting, readCounter } from './testing/counter.js';
 

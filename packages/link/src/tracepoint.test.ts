@@ -4,8 +4,7 @@ import { InvalidArgumentError, isNotExist, NotSupportedError, SyscallError } fro
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
-import { leakedSince, openFds, thrown } from '@bpfkit/testing';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { leakedSince, openFds, requireFeature, requireRoot, thrown } from '@bpfkit/testing';
 import { closeAll } from './close.js';
 import { probeAttachKind } from './features.js';
 import { PerfEventIoctlLink, PerfEventLink, type PerfAttach } from './perf-event.js';

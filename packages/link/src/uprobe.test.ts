@@ -6,8 +6,7 @@ import { InvalidArgumentError, NotSupportedError, SymbolNotFoundError, SyscallEr
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
 import { describe, expect, it } from 'vitest';
-import { leakedSince, openFds, thrown } from '@bpfkit/testing';
-import { requireFeature, requireRoot } from '../../../testing/feature.js';
+import { leakedSince, openFds, requireFeature, requireRoot, thrown } from '@bpfkit/testing';
 import { openExecutable } from './executable.js';
 import { PerfEventIoctlLink, PerfEventLink } from './perf-event.js';
 import { attachUprobe } from './uprobe.js';

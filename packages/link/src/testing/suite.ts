@@ -1,7 +1,6 @@
 import type { Program } from '@bpfkit/ebpf';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { leakedSince, openFds } from '@bpfkit/testing';
-import { requireFeature, requireRoot, skipUnsupported } from '../../../../testing/feature.js';
+import { leakedSince, openFds, requireFeature, requireRoot, skipUnsupported } from '@bpfkit/testing';
 import { probeAttachKind, type AttachKind } from '../features.js';
 import { linksOfPrograms, tracefsEventsOfThisProcess } from './leaks.js';
 import { ownLeftovers } from './network.js';
