@@ -6,6 +6,7 @@ import { applyCoreRelocations, type PoisonedRelocation } from './core/apply.js';
 import { POISON_HELPER } from './core/patch.js';
 import { loadCollectionSpec, type CollectionSpec, type ProgramSpec } from './collection-spec.js';
 import { Map } from './map.js';
+import { withMemlock } from './memlock.js';
 import { PinType, type MapSpec } from './map-spec.js';
 import { Program } from './program.js';
 import { ProgramType } from './types.js';
@@ -145,24 +146,12 @@ function kernelBTF(spec: CollectionSpec): { fd: sys.FD; data: Uint8Array } | und
   const raw = spec.types.data;
   for (const data of [raw, sanitizeBTF(raw)]) {
     try {
-      return { fd: sys.btfLoad({ btf: data }), data };
+      return { fd: withMemlock(() => sys.btfLoad({ btf: data })), data };
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
     }
   }
   return undefined;
-}
-
-const EPERM = 1;
-
-/** Kernels before 5.11 charge maps and programs to RLIMIT_MEMLOCK: on EPERM lift it (as libbpf does) and retry once. */
-function withMemlock<T>(create: () => T): T {
-  try {
-    return create();
-  } catch (err) {
-    if (!(err instanceof SyscallError && err.errno === EPERM) || !sys.removeMemlockLimit()) throw err;
-    return create();
-  }
 }
 
 const describe = (m: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }): string =>
@@ -256,7 +245,7 @@ function loadOne(spec: CollectionSpec, p: ProgramSpec, maps: Record<string, Map>
   }
   const attachTo = p.attachTo && needsAttachTo(p.type) ? p.attachTo : undefined;
   try {
-    return withMemlock(() => Program.load({
+    return Program.load({
       type: p.type as never,
       instructions: insns,
       license: p.license,
@@ -266,7 +255,7 @@ function loadOne(spec: CollectionSpec, p: ProgramSpec, maps: Record<string, Map>
       name: p.name,
       logLevel: options.logLevel,
       ...(btf && p.funcInfo.length > 0 ? { btf: { data: btf, funcInfo: [...p.funcInfo], lineInfo: [...p.lineInfo] } } : {}),
-    }));
+    });
   } catch (err) {
     if (err instanceof VerifierError && poisoned.length > 0 && err.log.includes(String(POISON_HELPER))) {
       const fields = poisoned.map((r) => r.description).join(', ');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BtfBuilder, findKernelType, Kind } from '@bpfkit/btf';
 import { InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
+import { withMemlock } from './memlock.js';
 import { moduleBTFObject } from './kernel-btf.js';
 import { argumentFd, FdObject, openByID, openPinnedAs, wrapForeignFd } from './fd-object.js';
 import { objectName, u32Option, type PinnedOptions } from './object.js';
@@ -98,8 +99,8 @@ export class BpfMap extends FdObject {
     const maxEntries = u32Option(opts.maxEntries, 'maxEntries', true)!;
     let btfFd: sys.FD | undefined;
     try {
-      if (opts.btf) btfFd = sys.btfLoad({ btf: opts.btf.data });
-      const fd = sys.mapCreate({
+      if (opts.btf) btfFd = withMemlock(() => sys.btfLoad({ btf: opts.btf!.data }));
+      const fd = withMemlock(() => sys.mapCreate({
         mapType: type as MapType,
         keySize,
         valueSize,
@@ -112,7 +113,7 @@ export class BpfMap extends FdObject {
         btfKeyTypeId: opts.btf ? u32Option(opts.btf.keyTypeId, 'btf.keyTypeId', true) : undefined,
         btfValueTypeId: opts.btf ? u32Option(opts.btf.valueTypeId, 'btf.valueTypeId', true) : undefined,
         mapExtra: opts.mapExtra === undefined ? undefined : BigInt(opts.mapExtra),
-      });
+      }));
       return new BpfMap(fd, { type, keySize, valueSize, maxEntries, flags, name });
     } catch (err) {
       throw err instanceof SyscallError ? err.withContext(`create map${name ? ` ${name}` : ''} (type ${type})`) : err;
@@ -318,7 +319,7 @@ function createStructOps(opts: MapCreateOptions, name: string, flags: number): B
   }
   const fds: sys.FD[] = [];
   try {
-    const btfFd = sys.btfLoad({ btf: opts.btf?.data ?? placeholderBTF() });
+    const btfFd = withMemlock(() => sys.btfLoad({ btf: opts.btf?.data ?? placeholderBTF() }));
     fds.push(btfFd);
     let objFd: sys.FD | undefined;
     if (found.module !== undefined) {
@@ -326,7 +327,7 @@ function createStructOps(opts: MapCreateOptions, name: string, flags: number): B
       fds.push(objFd);
     }
     const mapFlags = flags | (objFd ? sys.MapFlags.VtypeBtfObjFd : 0);
-    const fd = sys.mapCreate({
+    const fd = withMemlock(() => sys.mapCreate({
       mapType: MapType.StructOpsMap,
       keySize,
       valueSize,
@@ -336,7 +337,7 @@ function createStructOps(opts: MapCreateOptions, name: string, flags: number): B
       btfFd: btfFd.fd,
       btfVmlinuxValueTypeId: found.typeId,
       valueTypeBtfObjFd: objFd?.fd,
-    });
+    }));
     return BpfMap.wrap(fd, { type: MapType.StructOpsMap, keySize, valueSize, maxEntries, flags: mapFlags, name });
   } catch (err) {
     throw err instanceof SyscallError ? err.withContext(`create struct_ops map for ${opts.structOps}`) : err;

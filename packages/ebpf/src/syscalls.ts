@@ -1,4 +1,5 @@
 import * as sys from '@bpfkit/sys';
+import { withMemlock } from './memlock.js';
 
 /**
  * The kernel calls the program loader makes. Injectable so the attr the loader builds can be
@@ -14,8 +15,8 @@ export interface LoaderSyscalls {
 }
 
 export const kernelSyscalls: LoaderSyscalls = {
-  progLoad: sys.progLoad,
-  btfLoad: sys.btfLoad,
+  progLoad: (opts) => withMemlock(() => sys.progLoad(opts)),
+  btfLoad: (opts) => withMemlock(() => sys.btfLoad(opts)),
   btfGetFdById: sys.btfGetFdById,
   btfGetNextId: sys.btfGetNextId,
   btfInfo: sys.btfInfo,
