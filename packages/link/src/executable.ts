@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fromNodeError, InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { Errno, fromNodeError, InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import {
   asFileOffset,
   ElfFile,
@@ -16,9 +16,6 @@ import type { ProgramRef } from './program-ref.js';
 import { attachUprobe, type UprobeLink, type UprobeOptions } from './uprobe.js';
 import { attachUprobeMulti, type UprobeMultiOptions, type UprobeMultiResult } from './uprobe-multi.js';
 import { attachUsdt, type UsdtOptions, type UsdtResult } from './usdt.js';
-
-const ESRCH = 3;
-const EISDIR = 21;
 
 export interface OpenExecutableOptions {
   /**
@@ -211,7 +208,7 @@ export class Executable {
 
 function checkPid(pid: unknown, what: string): number {
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) throw new InvalidArgumentError('pid', `${what}: ${String(pid)} is not a process ID`);
-  if (!existsSync(`/proc/${pid}`)) throw new SyscallError('open', ESRCH, { context: `${what}: read /proc/${pid}`, hint: 'no such process' });
+  if (!existsSync(`/proc/${pid}`)) throw new SyscallError('open', Errno.ESRCH, { context: `${what}: read /proc/${pid}`, hint: 'no such process' });
   return pid;
 }
 
@@ -256,7 +253,7 @@ export function openExecutable(path: string, opts: OpenExecutableOptions = {}): 
   let size: number;
   try {
     const st = statSync(resolved);
-    if (st.isDirectory()) throw new SyscallError('open', EISDIR, { context: `${what}: ${resolved} is a directory` });
+    if (st.isDirectory()) throw new SyscallError('open', Errno.EISDIR, { context: `${what}: ${resolved} is a directory` });
     size = st.size;
   } catch (err) {
     throw fromNodeError(err, 'stat', { context: what });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { errnoName, isNotSupported, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { Errno, errnoName, isNotSupported, NotSupportedError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import { asm, AttachType, Map as BpfMap, MapType, Program, ProgramType, type ProgramLoadOptions } from '@bpfkit/ebpf';
 import { BtfBuilder, Linkage } from '@bpfkit/btf';
 import * as sys from '@bpfkit/sys';
@@ -54,9 +54,6 @@ export interface FeatureReport {
 
 type Probe = () => FeatureReport['mechanism'];
 
-const EPERM = 1;
-const EINVAL = 22;
-const ENOTSUPP = 524;
 const TRIVIAL = [asm.mov64('r0', 0), asm.exit()];
 
 type LoadOptions = Omit<ProgramLoadOptions, 'instructions' | 'license'>;
@@ -67,7 +64,7 @@ function probeLoad(feature: string, opts: LoadOptions): Program {
     return Program.load({ instructions: TRIVIAL, license: 'GPL', ...opts });
   } catch (err) {
     if (err instanceof SyscallError) {
-      if (err.errno === EPERM) throw new NotSupportedError(feature, { refusal: `program loads of this type refused with ${errnoName(err.errno)}`, cause: err });
+      if (err.errno === Errno.EPERM) throw new NotSupportedError(feature, { refusal: `program loads of this type refused with ${errnoName(err.errno)}`, cause: err });
       throw new NotSupportedError(feature, { detail: `program load failed: ${err.code}`, cause: err });
     }
     if (isNotSupported(err)) throw err;
@@ -94,7 +91,7 @@ function tracingAttach(feature: string, opts: LoadOptions & { attachType: number
         sys.linkCreate({ kind: 'tracing', progFd: prog.fd, attachType: opts.attachType }).close();
         return 'bpf_link';
       } catch (err) {
-        if (!(err instanceof SyscallError) || (err.errno !== EINVAL && err.errno !== ENOTSUPP)) throw err;
+        if (!(err instanceof SyscallError) || (err.errno !== Errno.EINVAL && err.errno !== Errno.ENOTSUPP)) throw err;
         sys.rawTracepointOpen({ progFd: prog.fd }).close();
         return 'raw_tracepoint_open';
       } finally {
@@ -123,7 +120,7 @@ const structOpsLinks = sys.probe(
       BpfMap.create({ type: MapType.StructOpsMap, structOps: 'tcp_congestion_ops', flags: sys.MapFlags.Link }).close();
     } catch (err) {
       if (err instanceof SymbolNotFoundError) throw new NotSupportedError('struct_ops', { detail: 'kernel BTF has no bpf_struct_ops_tcp_congestion_ops', cause: err });
-      if (err instanceof SyscallError && err.errno === EINVAL) throw new NotSupportedError('struct_ops links', { detail: 'struct_ops maps with BPF_F_LINK are refused with EINVAL', cause: err });
+      if (err instanceof SyscallError && err.errno === Errno.EINVAL) throw new NotSupportedError('struct_ops links', { detail: 'struct_ops maps with BPF_F_LINK are refused with EINVAL', cause: err });
       throw err;
     }
   },

@@ -1,10 +1,9 @@
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 
 /** A network interface: its index or its name (e.g. 'eth0'). */
 export type InterfaceRef = number | string;
 
-const ENODEV = 19;
 // <linux/sockios.h>, the same on every architecture; struct ifreq is a 16-byte name, then the index.
 const SIOCGIFNAME = 0x8910;
 const SIOCGIFINDEX = 0x8933;
@@ -36,8 +35,8 @@ export function resolveInterface(iface: InterfaceRef, what: string): number {
   try {
     sys.ioctl(sock.fd, typeof iface === 'number' ? SIOCGIFNAME : SIOCGIFINDEX, ifreq);
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === ENODEV) {
-      throw new SyscallError(err.syscall, ENODEV, { context: `${what}: no interface ${typeof iface === 'number' ? `with index ${iface}` : `named ${iface}`}`, cause: err });
+    if (err instanceof SyscallError && err.errno === Errno.ENODEV) {
+      throw new SyscallError(err.syscall, Errno.ENODEV, { context: `${what}: no interface ${typeof iface === 'number' ? `with index ${iface}` : `named ${iface}`}`, cause: err });
     }
     throw err instanceof SyscallError ? err.withContext(`${what}: look up interface ${iface}`) : err;
   } finally {

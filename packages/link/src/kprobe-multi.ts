@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { ProgramType } from '@bpfkit/ebpf';
-import { fromNodeError, InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
+import { Errno, fromNodeError, InvalidArgumentError, SymbolNotFoundError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { tracefsPath } from '@bpfkit/tracefs';
 import { checkName, u64Option } from './arguments.js';
 import { createLink, RawLink, type RawLinkInit } from './link.js';
 import { typedProgramFd, type ProgramRef } from './program-ref.js';
-
-const ESRCH = 3;
-const EINVAL = 22;
 
 /** A Kprobe program attached to many kernel functions through one kprobe_multi link. */
 export class KprobeMultiLink extends RawLink {
@@ -136,10 +133,10 @@ function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean
     );
     return new KprobeMultiLink(fd, {}, skipped);
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === ESRCH) {
+    if (err instanceof SyscallError && err.errno === Errno.ESRCH) {
       throw new SymbolNotFoundError(syms.length ? syms.join(', ') : 'one of the addresses', { detail: `${context}: the kernel found no function for one or more of them`, cause: err });
     }
-    if (err instanceof SyscallError && err.errno === EINVAL) {
+    if (err instanceof SyscallError && err.errno === Errno.EINVAL) {
       const expected = opts.session ? 'TraceKprobeSession' : 'TraceKprobeMulti';
       throw new SyscallError(err.syscall, err.errno, { context, hint: `the program must be loaded with expected attach type ${expected}; addresses must be function entries`, cause: err });
     }

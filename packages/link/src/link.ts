@@ -5,7 +5,6 @@ import { decodeLinkInfo, type LinkInfo } from './info.js';
 import { programFd, type ProgramRef } from './program-ref.js';
 import { attachTypeNumber, targetNumber, type AttachTarget } from './target.js';
 
-
 /**
  * How a link was made: a bpf_link fd, a perf event with a bpf_link or with the
  * PERF_EVENT_IOC_SET_BPF ioctl, a tracefs probe event, the legacy BPF_PROG_ATTACH, or

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isNotSupported, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, isNotSupported, SyscallError } from '@bpfkit/errors';
 import { ProgramType } from '@bpfkit/ebpf';
 import * as sys from '@bpfkit/sys';
 import { Anchor, checkNoAnchorFlags } from './anchor.js';
@@ -21,8 +21,6 @@ export interface MprogOptions {
   /** BPF_F_* flags other than the anchor's. */
   flags?: number;
 }
-
-const ESTALE = 116;
 
 /** One mprog kind (TCX or netkit): its name, its hooks and its probe. */
 export interface MprogKind {
@@ -63,7 +61,7 @@ export function attachMprog(k: MprogKind, opts: MprogOptions): sys.FD {
     } catch (probeErr) {
       if (isNotSupported(probeErr)) throw probeErr;
     }
-    if (err.errno === ESTALE) throw new SyscallError(err.syscall, err.errno, { context: where, hint: `the hook's revision is no longer ${revision}: query it again`, cause: err });
+    if (err.errno === Errno.ESTALE) throw new SyscallError(err.syscall, err.errno, { context: where, hint: `the hook's revision is no longer ${revision}: query it again`, cause: err });
     throw err;
   }
 }

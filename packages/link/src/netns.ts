@@ -1,5 +1,5 @@
 import { constants, openSync } from 'node:fs';
-import { fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, fromNodeError, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { createLink, RawLink } from './link.js';
 import { typedProgramFd, type ProgramRef } from './program-ref.js';
@@ -57,15 +57,13 @@ function openNetNs(ns: NetNsTarget, what: string): sys.FD {
 }
 
 const NS_GET_NSTYPE = 0xb703;
-const ENOTTY = 25;
-const EINVAL = 22;
 
 /** The CLONE_NEW* type of a namespace fd (also one opened through a bind mount such as /run/netns/x); undefined for other files. */
 function nsType(fd: number): number | undefined {
   try {
     return sys.ioctl(fd, NS_GET_NSTYPE, 0);
   } catch (err) {
-    if (err instanceof SyscallError && (err.errno === ENOTTY || err.errno === EINVAL)) return undefined;
+    if (err instanceof SyscallError && (err.errno === Errno.ENOTTY || err.errno === Errno.EINVAL)) return undefined;
     throw err;
   }
 }

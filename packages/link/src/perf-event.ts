@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fromNodeError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { Errno, fromNodeError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import type { ProbeEvent } from '@bpfkit/tracefs';
 import { createLink, RawLink, type LinkMechanism, type RawLinkInit } from './link.js';
 import { UnlinkedAttachment } from './unlinked.js';
-
-const EINVAL = 22;
-const ENOENT = 2;
-const ENOTSUPP = 524;
-const EILSEQ = 84;
-const EEXIST = 17;
 
 /** How a program was attached to its perf event: a bpf_link (5.15+) or the SET_BPF ioctl. */
 export type PerfAttach = 'perf_event+bpf_link' | 'perf_event+ioctl';
@@ -210,7 +204,7 @@ export function attachToPerfEvent(opts: AttachPerfEventFdOptions): AnyPerfEventL
 
 /** The kernel keeps one copy of a program per event (tracepoints, probes): say so for EEXIST. */
 function withEexistHint(err: SyscallError, context: string): SyscallError {
-  if (err.errno !== EEXIST) return err;
+  if (err.errno !== Errno.EEXIST) return err;
   return new SyscallError(err.syscall, err.errno, { context, hint: 'the program is attached to this perf event already', cause: err });
 }
 
@@ -246,7 +240,7 @@ function pmuNumber(pmu: ProbePMU, file: string, pattern: RegExp): number {
     throw fromNodeError(err, `read(${path})`, { context: `reading the ${pmu} PMU` });
   }
   const m = pattern.exec(text.trim());
-  if (!m) throw new SyscallError(`read(${path})`, EINVAL, { context: `reading the ${pmu} PMU`, hint: `unexpected content ${JSON.stringify(text)}` });
+  if (!m) throw new SyscallError(`read(${path})`, Errno.EINVAL, { context: `reading the ${pmu} PMU`, hint: `unexpected content ${JSON.stringify(text)}` });
   const n = Number(m[1]);
   pmuCache.set(path, n);
   return n;
@@ -306,16 +300,16 @@ export function openPMUProbe(o: PMUProbeOptions): sys.FD {
     );
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    if (err.errno === EINVAL && o.target.includes('.') && o.pmu === 'kprobe') {
+    if (err.errno === Errno.EINVAL && o.target.includes('.') && o.pmu === 'kprobe') {
       throw new NotSupportedError(`perf ${o.pmu} PMU with dotted symbols`, { detail: `token ${token}: the kernel rejected the symbol with EINVAL`, cause: err });
     }
     const context = `token ${token}`;
     switch (err.errno) {
-      case ENOENT:
+      case Errno.ENOENT:
         throw new SyscallError(err.syscall, err.errno, { context: `${context}: not found`, cause: err });
-      case EILSEQ:
+      case Errno.EILSEQ:
         throw new SyscallError(err.syscall, err.errno, { context, hint: 'the offset is not on an instruction boundary', cause: err });
-      case ENOTSUPP:
+      case Errno.ENOTSUPP:
         throw new SyscallError(err.syscall, err.errno, { context, hint: `failed setting a ${o.pmu} at offset 0x${BigInt(o.offset ?? 0).toString(16)}: possibly a trap instruction`, cause: err });
       default:
         throw err.withContext(`${context}: opening perf event`);

@@ -1,4 +1,4 @@
-import { SyscallError } from '@bpfkit/errors';
+import { Errno, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { attachTypeNumber, targetNumber, type AttachTarget } from './target.js';
 
@@ -22,8 +22,6 @@ export interface QueryResult {
   programs: AttachedProgram[];
 }
 
-const ENOSPC = 28;
-
 /** BPF_PROG_QUERY: the programs attached at a hook, in order, with their link IDs where the hook has them. */
 export function queryPrograms(opts: QueryOptions): QueryResult {
   const what = 'query programs';
@@ -43,7 +41,7 @@ export function queryPrograms(opts: QueryOptions): QueryResult {
         second = sys.progQuery({ ...base, progIds, linkIds });
       } catch (err) {
         // Programs were attached between the two calls: ask again.
-        if (err instanceof SyscallError && err.errno === ENOSPC) continue;
+        if (err instanceof SyscallError && err.errno === Errno.ENOSPC) continue;
         throw err;
       }
       const n = Math.min(second.count, progIds.length);

@@ -1,12 +1,10 @@
 import { ProgramType } from '@bpfkit/ebpf';
-import { InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { checkName, u64Option } from './arguments.js';
 import { RawLink } from './link.js';
 import { typedProgramFd, type ProgramRef } from './program-ref.js';
 import { UnlinkedAttachment } from './unlinked.js';
-
-const EINVAL = 22;
 
 /** A RawTracepoint program (or a tracing program attached through BPF_RAW_TRACEPOINT_OPEN). */
 export class RawTracepointLink extends RawLink {
@@ -58,7 +56,7 @@ export function openRawTracepoint(progFd: number, name: string | undefined, cook
   try {
     return sys.rawTracepointOpen({ name, progFd, cookie });
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === EINVAL && cookie !== undefined && cookie !== 0n) {
+    if (err instanceof SyscallError && err.errno === Errno.EINVAL && cookie !== undefined && cookie !== 0n) {
       throw new NotSupportedError('cookies on BPF_RAW_TRACEPOINT_OPEN', { minimumKernel: '6.10', detail: `${context}: the kernel answered EINVAL`, cause: err });
     }
     throw err instanceof SyscallError ? err.withContext(context) : err;

@@ -1,14 +1,10 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
-import { InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
 import { u64Option } from './arguments.js';
 import { createLink, RawLink, type LinkMechanism } from './link.js';
 import { typedProgramFd, type ProgramRef } from './program-ref.js';
 import { openRawTracepoint, RawTracepointFdLink, RawTracepointLink } from './raw-tracepoint.js';
-
-const EINVAL = 22;
-const ENOTSUPP = 524;
-const ENOENT = 2;
 
 /** An fentry/fexit/fmod_ret/tp_btf, LSM or freplace program attached through a tracing link. */
 export class TracingLink extends RawLink {
@@ -51,7 +47,7 @@ export function attachBTFID(progFd: number, attachType: number, cookie: bigint |
     try {
       fd = createLink({ kind: 'tracing', progFd, attachType, cookie }, what);
     } catch (err) {
-      const fallback = err instanceof SyscallError && (err.errno === EINVAL || err.errno === ENOTSUPP) && mechanism === undefined;
+      const fallback = err instanceof SyscallError && (err.errno === Errno.EINVAL || err.errno === Errno.ENOTSUPP) && mechanism === undefined;
       if (!fallback) throw err;
     }
     if (fd) return wrapTracing(fd, 'bpf_link');
@@ -67,7 +63,7 @@ export function attachBTFID(progFd: number, attachType: number, cookie: bigint |
     fd = openRawTracepoint(progFd, undefined, undefined, what);
   } catch (err) {
     // Before 5.11 the first attach uses up the program's trampoline target.
-    if (err instanceof SyscallError && err.errno === ENOENT && sys.compareVersions(sys.kernelVersion(), '5.11') < 0) {
+    if (err instanceof SyscallError && err.errno === Errno.ENOENT && sys.compareVersions(sys.kernelVersion(), '5.11') < 0) {
       throw new NotSupportedError('attaching a tracing or LSM program a second time', { minimumKernel: '5.11', detail: `${what}: load the program again`, cause: err });
     }
     throw err;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isNotSupported, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, isNotSupported, SyscallError } from '@bpfkit/errors';
 import { ProgramType } from '@bpfkit/ebpf';
 import type { FileOffsetInput } from '@bpfkit/elf';
 import * as sys from '@bpfkit/sys';
@@ -8,8 +8,6 @@ import { PerfEventGroup } from './perf-event-attach.js';
 import { type ProgramRef, typedProgramFd } from './program-ref.js';
 import { attachUprobe, type UprobeLink } from './uprobe.js';
 
-const EINVAL = 22;
-const ESRCH = 3;
 const UPROBE_MULTI_RETURN = 1;
 
 /** A Kprobe program attached to many locations in one file through one uprobe_multi link. */
@@ -111,8 +109,8 @@ export function attachLocations(exe: Executable, program: ProgramRef, progFd: nu
     return new UprobeMultiLink(fd);
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    if (err.errno === ESRCH) throw new SyscallError(err.syscall, err.errno, { context: `attach ${what}`, hint: `no process ${req.pid}`, cause: err });
-    if (err.errno === EINVAL) {
+    if (err.errno === Errno.ESRCH) throw new SyscallError(err.syscall, err.errno, { context: `attach ${what}`, hint: `no process ${req.pid}`, cause: err });
+    if (err.errno === Errno.EINVAL) {
       throw new SyscallError(err.syscall, err.errno, {
         context: `attach ${what}`,
         hint: 'an invalid pid, an offset that is not an instruction, or a program not loaded with AttachType.TraceUprobeMulti',

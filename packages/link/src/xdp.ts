@@ -1,4 +1,4 @@
-import { InvalidArgumentError, SyscallError } from '@bpfkit/errors';
+import { Errno, InvalidArgumentError, SyscallError } from '@bpfkit/errors';
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import * as sys from '@bpfkit/sys';
 import { resolveInterface, type InterfaceRef } from './interface.js';
@@ -16,7 +16,8 @@ const MODE_FLAGS: Record<XDPMode, number> = { driver: XDPAttachFlags.DriverMode,
 const ALL_MODES = XDPAttachFlags.GenericMode | XDPAttachFlags.DriverMode | XDPAttachFlags.OffloadMode;
 
 /** Answers meaning "not in this mode on this device" (a ladder tries the next mode); others end the ladder. */
-const MODE_REFUSALS = new Set([22 /* EINVAL */, 34 /* ERANGE: MTU too large for native XDP */, 95 /* EOPNOTSUPP */, 524 /* ENOTSUPP */]);
+// ERANGE: the MTU is too large for native XDP (veth among others).
+const MODE_REFUSALS = new Set<number>([Errno.EINVAL, Errno.ERANGE, Errno.EOPNOTSUPP, Errno.ENOTSUPP]);
 
 export interface XDPOptions {
   /** An XDP program. */
