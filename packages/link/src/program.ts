@@ -40,38 +40,31 @@ function explain(err: unknown, context: string): unknown {
  * relative_fd / relative_id.
  */
 export function progAttachAttr(opts: RawAttachProgramOptions, what = 'attach program'): sys.ProgAttachAttr {
-  checkOptions(opts, what);
-  const flags = checkNoAnchorFlags(opts.flags, what);
-  const targetFd = targetNumber(opts.target, what);
-  const attachBpfFd = programFd(opts.program, what);
-  const attachType = attachTypeNumber(opts.attach, what);
-  const a = opts.anchor?.resolve(what);
+  const { base, flags, anchor } = checkedAttr(opts, what);
   return {
-    targetFd,
-    attachBpfFd,
-    attachType,
-    attachFlags: (flags | (a?.flags ?? 0)) || undefined,
-    ...(a && opts.anchor!.replaces ? { replaceBpfFd: a.fdOrId } : a?.fdOrId ? { relativeFd: a.fdOrId } : {}),
-    expectedRevision: opts.expectedRevision,
+    ...base,
+    attachFlags: (flags | (anchor?.flags ?? 0)) || undefined,
+    ...(anchor && opts.anchor!.replaces ? { replaceBpfFd: anchor.fdOrId } : anchor?.fdOrId ? { relativeFd: anchor.fdOrId } : {}),
   };
 }
 
 /** The BPF_PROG_DETACH attr: `flags` are not sent (only the anchor's), as the kernel expects. */
 export function progDetachAttr(opts: RawDetachProgramOptions, what = 'detach program'): sys.ProgAttachAttr {
+  const { base, anchor } = checkedAttr(opts, what);
+  return { ...base, attachFlags: anchor?.flags || undefined, ...(anchor?.fdOrId ? { relativeFd: anchor.fdOrId } : {}) };
+}
+
+/** What attach and detach share: every option checked before any syscall, the anchor resolved. */
+function checkedAttr(opts: RawAttachProgramOptions, what: string) {
   checkOptions(opts, what);
-  checkNoAnchorFlags(opts.flags, what);
-  const targetFd = targetNumber(opts.target, what);
-  const attachBpfFd = programFd(opts.program, what);
-  const attachType = attachTypeNumber(opts.attach, what);
-  const a = opts.anchor?.resolve(what);
-  return {
-    targetFd,
-    attachBpfFd,
-    attachType,
-    attachFlags: a?.flags || undefined,
-    ...(a?.fdOrId ? { relativeFd: a.fdOrId } : {}),
+  const flags = checkNoAnchorFlags(opts.flags, what);
+  const base = {
+    targetFd: targetNumber(opts.target, what),
+    attachBpfFd: programFd(opts.program, what),
+    attachType: attachTypeNumber(opts.attach, what),
     expectedRevision: opts.expectedRevision,
   };
+  return { base, flags, anchor: opts.anchor?.resolve(what) };
 }
 
 /** BPF_PROG_ATTACH (see progAttachAttr for how the anchor is encoded). */
