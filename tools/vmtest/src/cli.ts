@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Apt } from './apt.js';
 import { DEFAULT_KERNELS, kernelSpec } from './kernels.js';
-import { type KernelRun, renderReadmeSection, sumTotals, totals, updateReadme } from './matrix.js';
+import { type KernelRun, failures, renderReadmeSection, sumTotals, totals, updateReadme } from './matrix.js';
 import { prepareKernel, resolveKernel } from './prepare.js';
 import { REPORT_FILE, type SuiteReport } from './report.js';
 import { VmError, boot, interrupted, tail, withGroup } from './vm.js';
@@ -282,6 +282,7 @@ async function main(): Promise<number> {
     }
     const t = totals(run);
     log(`${name} (${run.release}): ${run.status}, exit ${run.exitCode}, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped in ${(run.durationMs / 1000).toFixed(1)} s`);
+    for (const f of failures(run)) log(`${name}: FAILED ${f}`);
   }
   if (opts.prepareOnly) return 0;
 

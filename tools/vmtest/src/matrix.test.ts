@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type KernelRun, README_END, README_START, renderMatrix, renderReadmeSection, rowName, shortNote, totals, updateReadme } from './matrix.js';
+import { type KernelRun, README_END, README_START, failures, renderMatrix, renderReadmeSection, rowName, shortNote, totals, updateReadme } from './matrix.js';
 import type { SuiteReport, TestRecord } from './report.js';
 
 const t = (file: string, state: TestRecord['state'], note?: string): TestRecord => ({ file, name: `${file} test`, state, ...(note ? { note } : {}) });
@@ -42,6 +42,24 @@ describe('totals', () => {
   it('count a run without a report, or a non-zero exit without failures, as one failure', () => {
     expect(totals(run('6.1', undefined, { status: 'timeout', exitCode: null }))).toEqual({ passed: 0, failed: 1, skipped: 0 });
     expect(totals(run('6.1', report([t(KPROBE, 'passed')]), { exitCode: 139 }))).toEqual({ passed: 1, failed: 1, skipped: 0 });
+  });
+});
+
+describe('failures', () => {
+  it('name one line for each failure totals() counts', () => {
+    const r = report([t(KPROBE, 'passed'), { ...t(KPROBE, 'failed'), error: 'AssertionError: expected 0 to be 1\n    at x' }], {
+      fileErrors: [{ file: MULTI, error: 'SyntaxError: bad' }],
+      unhandledErrors: ['boom'],
+    });
+    const lines = failures(run('6.1', r, { exitCode: 1 }));
+    expect(lines).toEqual([
+      `${KPROBE} > ${KPROBE} test: AssertionError: expected 0 to be 1`,
+      `${MULTI}: SyntaxError: bad`,
+      'unhandled: boom',
+    ]);
+    expect(lines).toHaveLength(totals(run('6.1', r, { exitCode: 1 })).failed);
+    expect(failures(run('6.1', undefined, { status: 'timeout', exitCode: null, logTail: 'no exit\nmore' }))).toEqual(['timeout: no exit']);
+    expect(failures(run('6.1', report([t(KPROBE, 'passed')]), { exitCode: 139 }))).toEqual(['ok, exit 139']);
   });
 });
 

@@ -78,6 +78,20 @@ export function totals(run: KernelRun): Totals {
   return t;
 }
 
+/** One line per failure that totals() counts, for the log (CI shows only its tail). */
+export function failures(run: KernelRun): string[] {
+  if (!run.report) return [`${run.status}: ${firstLine(run.logTail)}`];
+  const out = run.report.tests.filter((t) => t.state === 'failed').map((t) => `${t.file} > ${t.name}: ${firstLine(t.error)}`);
+  for (const e of run.report.fileErrors) out.push(`${e.file}: ${firstLine(e.error)}`);
+  for (const e of run.report.unhandledErrors) out.push(`unhandled: ${firstLine(e)}`);
+  if (run.status !== 'ok' || (run.exitCode !== 0 && out.length === 0)) out.push(`${run.status}, exit ${run.exitCode}`);
+  return out;
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? '').trim().split('\n')[0]!.slice(0, 300);
+}
+
 export function sumTotals(runs: readonly KernelRun[]): Totals {
   return runs.map(totals).reduce((a, b) => ({ passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped }), {
     passed: 0,
