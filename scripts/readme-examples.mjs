@@ -2,19 +2,35 @@
 // installs with npm only the packed packages its install line names (npm fetches the rest of a
 // published package's dependencies itself; here their tarballs stand in for the registry), then
 // every ts/js code block is type-checked with tsc (strict, noUnusedLocals, against the published
-// .d.ts files) and run with node, as root, each within a time bound. Used by check-packages.mjs.
+// .d.ts files) and run with node, as root, each within a time bound (js blocks are run, and
+// type-checked only as loosely as tsc checks JavaScript). Used by check-packages.mjs.
+//
+// An HTML comment on the line before a fence says more about the block:
+//   <!-- file: getppid.bpf.c -->  the block is that file in the project (C sources for the examples);
+//   <!-- build -->                the sh block is run in the project before the examples;
+//   <!-- needs: kprobe, lsm -->   the example runs only where @bpfkit/link's feature(kind) says each
+//                                 kind is supported; elsewhere it is type-checked and the log says why not.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The packages whose README examples are checked (link's README is written with link). */
-export const README_PACKAGES = ['errors', 'sys', 'elf', 'tracefs', 'netlink', 'btf', 'ebpf'];
+/** The packages whose README examples are checked. */
+export const README_PACKAGES = ['errors', 'sys', 'elf', 'tracefs', 'netlink', 'btf', 'ebpf', 'link'];
 
 const RUN_TIMEOUT_MS = 60_000;
 
-/** The fenced blocks of a Markdown file: `{ lang, code }`. */
+/** The fenced blocks of a Markdown file: `{ lang, code, marker? }`, marker from the comment before it. */
 export function codeBlocks(markdown) {
-  return [...markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1], code: m[2] }));
+  return [...markdown.matchAll(/^(?:<!-- ([\w]+)(?:: ([^>]*?))? -->\n)?```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({
+    lang: m[3],
+    code: m[4],
+    ...(m[1] ? { marker: { key: m[1], value: (m[2] ?? '').trim() } } : {}),
+  }));
+}
+
+/** The attach kinds a block's `needs:` marker names. */
+function needs(block) {
+  return block.marker?.key === 'needs' ? block.marker.value.split(/[\s,]+/).filter(Boolean) : [];
 }
 
 /** The packages an `npm i ...` / `npm install ...` line in the README's sh blocks names. */
@@ -78,6 +94,8 @@ export function checkReadmeExamples({ root, work, tarballs, fail, log }) {
           strict: true,
           noUnusedLocals: true,
           noUnusedParameters: true,
+          allowJs: true,
+          checkJs: true,
           types: ['node'],
           typeRoots: [join(root, 'node_modules', '@types')],
           outDir: 'out',
@@ -86,7 +104,10 @@ export function checkReadmeExamples({ root, work, tarballs, fail, log }) {
         include: ['src'],
       }),
     );
-    examples.forEach((ex, i) => writeFileSync(join(dir, 'src', `example${i + 1}.ts`), ex.code));
+    // Zero-padded so that the examples run in README order.
+    const files = examples.map((ex, i) => `example${String(i + 1).padStart(2, '0')}.${ex.lang}`);
+    examples.forEach((ex, i) => writeFileSync(join(dir, 'src', files[i]), ex.code));
+    for (const b of blocks.filter((b) => b.marker?.key === 'file')) writeFileSync(join(dir, b.marker.value), b.code);
     try {
       const tgzs = withBpfkitDeps(install.filter((n) => tarballs.has(n)), manifests).map((n) => tarballs.get(n));
       execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tgzs], { cwd: dir, stdio: 'pipe' });
@@ -99,14 +120,38 @@ export function checkReadmeExamples({ root, work, tarballs, fail, log }) {
       log(`skip running ${name}'s README examples: they need root`);
       continue;
     }
-    for (const file of readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.js')).sort()) {
+    try {
+      for (const b of blocks.filter((b) => b.lang === 'sh' && b.marker?.key === 'build')) execFileSync('sh', ['-ec', b.code], { cwd: dir, stdio: 'pipe' });
+    } catch (err) {
+      fail(`${name} README: a build step failed:\n${err.stderr ?? err.message}`);
+      continue;
+    }
+    const unsupported = unsupportedKinds(dir, examples.flatMap(needs));
+    let ran = 0;
+    examples.forEach((ex, i) => {
+      const example = files[i].replace(/\.\w+$/, '');
+      const missing = needs(ex).filter((k) => unsupported.has(k));
+      if (missing.length) {
+        log(`     ${name} README: ${example} type-checked, not run: ${missing.map((k) => `${k} (${unsupported.get(k)})`).join('; ')}`);
+        return;
+      }
       try {
-        execFileSync(process.execPath, [join('out', file)], { cwd: dir, stdio: 'pipe', timeout: RUN_TIMEOUT_MS });
+        execFileSync(process.execPath, [join('out', `${example}.js`)], { cwd: dir, stdio: 'pipe', timeout: RUN_TIMEOUT_MS });
+        ran += 1;
       } catch (err) {
         const why = err.signal ? `did not exit within ${RUN_TIMEOUT_MS / 1000} s` : `exited ${err.status}`;
-        fail(`${name} README: ${file.replace('.js', '')} ${why}:\n${err.stderr ?? ''}`);
+        fail(`${name} README: ${example} ${why}:\n${err.stderr ?? ''}`);
       }
-    }
-    if (fail.count() === before) log(`ok   ${name} README: ${examples.length} example(s) type-check and run with only \`npm i ${install.join(' ')}\``);
+    });
+    if (fail.count() === before) log(`ok   ${name} README: ${examples.length} example(s) type-check, ${ran} run, with only \`npm i ${install.join(' ')}\``);
   }
+}
+
+/** The kinds among `kinds` that the installed @bpfkit/link reports unsupported here, with the reason. */
+function unsupportedKinds(dir, kinds) {
+  if (kinds.length === 0) return new Map();
+  const script = `import { feature } from '@bpfkit/link';
+for (const k of ${JSON.stringify([...new Set(kinds)])}) { const f = feature(k); if (!f.supported) console.log(JSON.stringify([k, f.reason])); }`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+  return new Map(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)));
 }

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, loadKernelBTF } from '@bpfkit/btf';
 import { asm, type AsmItem, AttachType, Map, MapType, Program, ProgramType } from '@bpfkit/ebpf';
 import { ElfFile } from '@bpfkit/elf';
-import { NotSupportedError } from '@bpfkit/errors';
+import { cgroup2Mount } from '@bpfkit/link';
 import { createNetns, deleteNetns, type Netns } from '@bpfkit/netlink';
 
 /** Functions in the generated uprobe target: enough for uprobe_multi with K = 1000. */
@@ -42,7 +42,7 @@ export class BenchEnv {
   /** A fresh cgroup v2 directory (nothing runs in it: attaching is all that is measured). */
   get cgroup(): string {
     if (this.#cgroup) return this.#cgroup;
-    const root = cgroup2Root();
+    const root = cgroup2Mount();
     const path = join(root, `bpfkit-bench-${process.pid}`);
     mkdirSync(path);
     this.#cleanup.push(() => rmdirSync(path));
@@ -116,14 +116,6 @@ export class BenchEnv {
 
 export function ret(verdict: number): AsmItem[] {
   return [asm.mov64('r0', verdict), asm.exit()];
-}
-
-function cgroup2Root(): string {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep >= 0 && line.slice(sep + 3).startsWith('cgroup2 ')) return line.slice(0, sep).split(' ')[4]!;
-  }
-  throw new NotSupportedError('cgroup v2', { detail: 'no cgroup2 mount (mount -t cgroup2 none /sys/fs/cgroup)' });
 }
 
 /** The type ID the kernel wants as attach_btf_id for a tp_btf program on `tracepoint`. */

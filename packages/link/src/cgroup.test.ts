@@ -1,8 +1,9 @@
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
+import * as sys from '@bpfkit/sys';
 import { InvalidArgumentError, isNotExist, SyscallError } from '@bpfkit/errors';
 import { describe, expect, it } from 'vitest';
 import { leakedSince, openFds, requireRoot, thrown } from '@bpfkit/testing';
-import { attachCgroup, CgroupLink, openCgroup, ProgAttachCgroupLink } from './cgroup.js';
+import { attachCgroup, cgroup2Mount, CgroupLink, openCgroup, ProgAttachCgroupLink } from './cgroup.js';
 import { closeAll } from './close.js';
 import { queryPrograms } from './query.js';
 import { loadPinnedLink } from './wrap.js';
@@ -147,6 +148,14 @@ describe('attachCgroup on the real kernel', () => {
     } finally {
       for (const g of groups) g.remove();
     }
+  });
+
+  it('cgroup2Mount is where cgroup v2 is mounted, here and on hybrid hosts', (ctx) => {
+    requireRoot(ctx);
+    createCgroup().remove(); // mounts cgroup2 where nothing has
+    const mount = cgroup2Mount();
+    expect(sys.statfs(mount).type).toBe(sys.FsMagic.Cgroup2);
+    openCgroup(mount, 'test').close();
   });
 
   describe('bad input', () => {

@@ -1,6 +1,7 @@
-import { constants, openSync } from 'node:fs';
+import { constants, openSync, readFileSync } from 'node:fs';
 import { fromNodeError, InvalidArgumentError, isNotSupported, NotSupportedError, SyscallError } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
+import { parseMountInfo } from '@bpfkit/tracefs';
 import type { LinkInfo } from './info.js';
 import { createLink, RawLink, type Link } from './link.js';
 import { programFd, type ProgramRef } from './program-ref.js';
@@ -130,6 +131,17 @@ export class ProgAttachCgroupLink implements Link {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * Where this mount namespace has cgroup v2 mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on
+ * hybrid hosts): the root under which cgroup directories for attachCgroup are made.
+ * NotSupportedError when nothing is mounted.
+ */
+export function cgroup2Mount(): string {
+  const mount = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.fsType === 'cgroup2');
+  if (!mount) throw new NotSupportedError('cgroup v2', { detail: 'no cgroup2 mount (mount -t cgroup2 none /sys/fs/cgroup)' });
+  return mount.mountPoint;
 }
 
 /** Opens a cgroup v2 directory, or says why `path` is not one. */

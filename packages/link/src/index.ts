@@ -15,7 +15,7 @@ export {
 } from './anchor.js';
 export { attach, attachAll } from './attach-section.js';
 export type { AttachOptions } from './attach-section.js';
-export { attachCgroup, CgroupLink, ProgAttachCgroupLink } from './cgroup.js';
+export { attachCgroup, cgroup2Mount, CgroupLink, ProgAttachCgroupLink } from './cgroup.js';
 export type { CgroupOptions } from './cgroup.js';
 export { closeAll } from './close.js';
 export type { CloseAllOptions } from './close.js';

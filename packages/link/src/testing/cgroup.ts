@@ -1,14 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { isNotSupported } from '@bpfkit/errors';
+import { cgroup2Mount } from '../cgroup.js';
 
 let root: string | undefined;
 
 /** Where cgroup v2 is mounted (hybrid hosts keep it at /sys/fs/cgroup/unified); mounts one if none is. */
 export function cgroup2Root(): string {
   if (root) return root;
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep >= 0 && line.slice(sep + 3).startsWith('cgroup2 ')) return (root = line.slice(0, sep).split(' ')[4]!);
+  try {
+    return (root = cgroup2Mount());
+  } catch (err) {
+    if (!isNotSupported(err)) throw err;
   }
   const target = '/run/bpfkit-cgroup2';
   mkdirSync(target, { recursive: true });
