@@ -7,7 +7,9 @@
  * the same checks for links and fds while the file's process is alive.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { isNotSupported } from '@bpfkit/errors';
 import * as sys from '@bpfkit/sys';
+import { cgroup2Mount } from '../src/cgroup.js';
 
 const BPFFS = '/sys/fs/bpf';
 const NETNS = '/run/netns';
@@ -21,11 +23,12 @@ function names(dir: string, prefix: string): Set<string> {
 }
 
 function cgroup2Root(): string | undefined {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep >= 0 && line.slice(sep + 3).startsWith('cgroup2 ')) return line.slice(0, sep).split(' ')[4];
+  try {
+    return cgroup2Mount();
+  } catch (err) {
+    if (isNotSupported(err)) return undefined;
+    throw err;
   }
-  return undefined;
 }
 
 /** Links of programs named bpfkit_*, by link ID. */
