@@ -112,6 +112,8 @@ describe('kprobeMulti, kretprobeMulti and sessions on the real kernel', () => {
     expect(err).toBeInstanceOf(SymbolNotFoundError);
     expect((err as UnattachableSymbolsError).symbols).toEqual(['bpfkit_no_such_fn_a', 'bpfkit_no_such_fn_b']);
     expect((err as Error).message).toMatch(/2 of 4 symbols/);
+    // The list explains the kernel's refusal: the attach was tried first.
+    expect((err as Error).cause).toBeInstanceOf(SyscallError);
     using link = kprobeMulti(prog, { symbols, cookies: [0, 7, 1, 7], skipUnattachable: true });
     expect(link.skipped).toEqual(['bpfkit_no_such_fn_a', 'bpfkit_no_such_fn_b']);
     expect(link.info().kprobeMulti!.count).toBe(2);

@@ -31,8 +31,8 @@ export class KprobeMultiLink extends RawLink {
 export class UnattachableSymbolsError extends SymbolNotFoundError {
   readonly symbols: readonly string[];
 
-  constructor(symbols: readonly string[], detail: string) {
-    super(symbols.join(', '), { path: 'available_filter_functions', detail });
+  constructor(symbols: readonly string[], detail: string, cause?: unknown) {
+    super(symbols.join(', '), { path: 'available_filter_functions', detail, cause });
     this.name = 'UnattachableSymbolsError';
     this.symbols = Object.freeze([...symbols]);
   }
@@ -80,6 +80,18 @@ function attachableFunctions(): Set<string> | undefined {
   return names;
 }
 
+/**
+ * The symbols of `syms` that `attachable` lacks. Throws UnattachableSymbolsError when some are
+ * missing and `refusal` is the kernel's (the attach failed), or when all are.
+ */
+function unattachable(syms: string[], attachable: Set<string>, what: string, refusal?: SyscallError): string[] {
+  const missing = syms.filter((s) => !attachable.has(s));
+  if (missing.length > 0 && (refusal || missing.length === syms.length)) {
+    throw new UnattachableSymbolsError(missing, `${what}: ${missing.length} of ${syms.length} symbols are not functions ftrace can hook (not in the kernel, inlined, or notrace)`, refusal);
+  }
+  return missing;
+}
+
 function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean): KprobeMultiLink {
   const kind = ret ? 'kretprobe_multi' : opts?.session ? 'kprobe_session' : 'kprobe_multi';
   const what = `attach ${kind}`;
@@ -106,15 +118,16 @@ function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean
 
   let syms = [...symbols];
   let skipped: string[] = [];
-  const attachable = syms.length > 0 ? attachableFunctions() : undefined;
-  if (attachable) {
-    skipped = syms.filter((s) => !attachable.has(s));
-    if (skipped.length > 0 && (!opts.skipUnattachable || skipped.length === syms.length)) {
-      throw new UnattachableSymbolsError(skipped, `${what}: ${skipped.length} of ${syms.length} symbols are not functions ftrace can hook (not in the kernel, inlined, or notrace)`);
+  // Reading available_filter_functions costs far more than the attach (tens of thousands of
+  // lines): only skipUnattachable needs it up front; otherwise it explains a refusal afterwards.
+  if (opts.skipUnattachable && syms.length > 0) {
+    const attachable = attachableFunctions();
+    if (attachable) {
+      skipped = unattachable(syms, attachable, what);
+      const keep = syms.map((s) => attachable.has(s));
+      syms = syms.filter((_, i) => keep[i]);
+      if (cookies.length > 0) cookies.splice(0, cookies.length, ...cookies.filter((_, i) => keep[i]));
     }
-    const keep = syms.map((s) => attachable.has(s));
-    syms = syms.filter((_, i) => keep[i]);
-    if (cookies.length > 0) cookies.splice(0, cookies.length, ...cookies.filter((_, i) => keep[i]));
   }
 
   const attachType = opts.session ? sys.AttachType.TraceKprobeSession : sys.AttachType.TraceKprobeMulti;
@@ -133,6 +146,10 @@ function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean
     );
     return new KprobeMultiLink(fd, {}, skipped);
   } catch (err) {
+    if (err instanceof SyscallError && syms.length > 0 && (err.errno === Errno.ESRCH || err.errno === Errno.EINVAL)) {
+      const attachable = attachableFunctions();
+      if (attachable) unattachable(syms, attachable, what, err);
+    }
     if (err instanceof SyscallError && err.errno === Errno.ESRCH) {
       throw new SymbolNotFoundError(syms.length ? syms.join(', ') : 'one of the addresses', { detail: `${context}: the kernel found no function for one or more of them`, cause: err });
     }
@@ -147,8 +164,9 @@ function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean
 /**
  * Attach a Kprobe program (loaded with expected attach type TraceKprobeMulti, or
  * TraceKprobeSession for `session`) to many kernel functions at once (5.18, CONFIG_FPROBE).
- * Symbols are checked against available_filter_functions first: the error lists exactly those
- * that cannot be attached, or with `skipUnattachable` the link attaches the rest.
+ * When the kernel refuses the symbols, the error lists exactly those that cannot be attached (per
+ * available_filter_functions); with `skipUnattachable` they are left out first and the link
+ * attaches the rest.
  */
 export function kprobeMulti(program: ProgramRef, opts: KprobeMultiOptions): KprobeMultiLink {
   return attachMulti(program, opts, false);
