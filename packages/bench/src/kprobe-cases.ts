@@ -7,9 +7,10 @@ import { Kind, loadKernelBTF } from '@bpfkit/btf';
 import { NotSupportedError } from '@bpfkit/errors';
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { attachTracing, feature, kprobe, kprobeMulti, kretprobe, type AttachKind, type Link } from '@bpfkit/link';
+import * as sys from '@bpfkit/sys';
 import type { BenchCase } from './cases.js';
 import type { BenchEnv } from './env.js';
-import type { Plan } from './sampler.js';
+import type { Cycle, Plan } from './sampler.js';
 
 /** The function link's own kprobe tests probe: present on every kernel of the matrix. */
 const KPROBE_TARGET = 'do_sys_openat2';
@@ -98,9 +99,17 @@ export function kprobeCases(env: BenchEnv, group: string): BenchCase[] {
               const syms = symbols(k).symbols;
               return { attach: () => kprobeMulti(program, { symbols: syms }), detach: closeLink };
             },
+            reference: {
+              label: 'sys.linkCreate',
+              ts: () => {
+                const progFd = env.program(ProgramType.Kprobe, 0, AttachType.TraceKprobeMulti).fd;
+                const syms = symbols(k).symbols;
+                return { attach: () => sys.linkCreate({ kind: 'kprobeMulti', progFd, attachType: AttachType.TraceKprobeMulti, syms }), detach: (fd: sys.FD) => fd.close() } as Cycle;
+              },
+            },
           }),
       target: msTarget,
-      note: 'TS re-reads available_filter_functions on every attach to name unattachable symbols; C passes the names as they are',
+      note: 'kprobeMulti() re-reads available_filter_functions on every attach to name unattachable symbols; C and sys.linkCreate pass the names as they are',
     });
   }
   const fentry = unsupported('fentry');
