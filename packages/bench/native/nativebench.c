@@ -437,6 +437,15 @@ static int uprobe_open(struct state *s, unsigned i) {
   return pe;
 }
 
+// A perf link on an open perf event, the attach part timed from t0, then both closed.
+static void perf_link_cycle(struct state *s, int pe, uint64_t t0) {
+  int l = link_create(s->prog, pe, K_BPF_PERF_EVENT, 0, NULL, 0);
+  if (l < 0) die("BPF_LINK_CREATE(perf_event)");
+  s->t_attach += now_ns() - t0;
+  close(l);
+  close(pe);
+}
+
 static void one(struct state *s) {
   const char *c = s->name;
   uint64_t t0 = now_ns();
@@ -491,11 +500,7 @@ static void one(struct state *s) {
     // The library reads the event id from tracefs on every attach; so does this.
     int pe = perf_open(PERF_TYPE_TRACEPOINT, read_number(s->idpath), 0, 0);
     if (pe < 0) die("perf_event_open(tracepoint)");
-    int l = link_create(s->prog, pe, K_BPF_PERF_EVENT, 0, NULL, 0);
-    if (l < 0) die("BPF_LINK_CREATE(perf_event)");
-    s->t_attach += now_ns() - t0;
-    close(l);
-    close(pe);
+    perf_link_cycle(s, pe, t0);
   } else if (!strcmp(c, "raw_tp")) {
     union bpf_attr a;
     memset(&a, 0, sizeof(a));
@@ -532,11 +537,7 @@ static void one(struct state *s) {
   } else if (!strcmp(c, "kprobe")) {
     int pe = perf_open(s->pmu, s->config, (uintptr_t)s->path, 0);
     if (pe < 0) die("perf_event_open(kprobe)");
-    int l = link_create(s->prog, pe, K_BPF_PERF_EVENT, 0, NULL, 0);
-    if (l < 0) die("BPF_LINK_CREATE(perf_event)");
-    s->t_attach += now_ns() - t0;
-    close(l);
-    close(pe);
+    perf_link_cycle(s, pe, t0);
   } else if (!strcmp(c, "kprobe_multi")) {
     struct { uint32_t flags, cnt; uint64_t syms, addrs, cookies; } km = {0, s->k, (uintptr_t)s->syms, 0, 0};
     int l = link_create(s->prog, 0, K_BPF_TRACE_KPROBE_MULTI, 0, &km, sizeof(km));
