@@ -37,6 +37,8 @@
 #define K_BPF_PERF_EVENT 41
 #define K_BPF_TRACE_RAW_TP 23
 #define K_BPF_XDP 37
+#define K_BPF_TRACE_FENTRY 24
+#define K_BPF_TRACE_KPROBE_MULTI 42
 
 static void die(const char *what) {
   fprintf(stderr, "nativebench: %s: %s (errno %d)\n", what, strerror(errno), errno);
@@ -140,6 +142,34 @@ static uint64_t *read_offsets(const char *path, unsigned *k) {
   fclose(f);
   *k = n;
   return o;
+}
+
+// One name per line (kernel symbols for kprobe_multi), as an array of C strings.
+static const char **read_lines(const char *path, unsigned *k) {
+  FILE *f = fopen(path, "r");
+  if (!f) die(path);
+  const char **l = calloc(100000, sizeof(*l));
+  char buf[256];
+  unsigned n = 0;
+  while (n < 100000 && fgets(buf, sizeof(buf), f)) {
+    buf[strcspn(buf, "\n")] = 0;
+    if (buf[0]) l[n++] = strdup(buf);
+  }
+  fclose(f);
+  *k = n;
+  return l;
+}
+
+// The config bit of a PMU's return probes ("config:0" in format/retprobe).
+static unsigned read_retprobe_bit(const char *path) {
+  char buf[32] = {0};
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die(path);
+  if (read(fd, buf, sizeof(buf) - 1) <= 0) die(path);
+  close(fd);
+  unsigned bit;
+  if (sscanf(buf, "config:%u", &bit) != 1) die(path);
+  return bit;
 }
 
 // --- vmlinux BTF: read, walk the type section, linear search (what a minimal C loader does) ---
@@ -288,6 +318,8 @@ struct state {
   uint64_t *offsets;
   int *fds;
   const char *path, *idpath;
+  const char **syms;
+  uint64_t config;
   unsigned pmu, btf_id;
   struct btf_blob btf;
   struct elf_file elf;
@@ -371,6 +403,19 @@ static void setup(struct state *s) {
     s->offsets = read_offsets(ARG("offsets"), &s->k);
     s->pmu = read_number("/sys/bus/event_source/devices/uprobe/type");
     s->fds = calloc(2 * s->k + 2, sizeof(int));
+  } else if (!strcmp(c, "kprobe")) {
+    // The TS side reads the PMU's type and retprobe bit once (memoised); so does this.
+    s->prog = load_ret(BPF_PROG_TYPE_KPROBE, 0, 0, 0);
+    s->path = ARG("symbol");
+    s->pmu = read_number("/sys/bus/event_source/devices/kprobe/type");
+    if (atoi(ARG("ret"))) s->config = 1ull << read_retprobe_bit("/sys/bus/event_source/devices/kprobe/format/retprobe");
+  } else if (!strcmp(c, "kprobe_multi")) {
+    s->prog = load_ret(BPF_PROG_TYPE_KPROBE, K_BPF_TRACE_KPROBE_MULTI, 0, 0);
+    s->syms = read_lines(ARG("symbols"), &s->k);
+  } else if (!strcmp(c, "fentry")) {
+    s->prog = load_ret(BPF_PROG_TYPE_TRACING, K_BPF_TRACE_FENTRY, 0, atoi(ARG("btfid")));
+    // 1: BPF_LINK_CREATE; 0: BPF_RAW_TRACEPOINT_OPEN (kernels without tracing links), as the library chose.
+    s->k = atoi(ARG("link"));
   } else if (!strncmp(c, "btf.", 4)) {
     s->path = ARG("fn");
     if (strcmp(c, "btf.first")) btf_read(&s->btf);
@@ -390,6 +435,15 @@ static int uprobe_open(struct state *s, unsigned i) {
   int pe = perf_open(s->pmu, 0, (uintptr_t)s->path, s->offsets[i]);
   if (pe < 0) die("perf_event_open(uprobe)");
   return pe;
+}
+
+// A perf link on an open perf event, the attach part timed from t0, then both closed.
+static void perf_link_cycle(struct state *s, int pe, uint64_t t0) {
+  int l = link_create(s->prog, pe, K_BPF_PERF_EVENT, 0, NULL, 0);
+  if (l < 0) die("BPF_LINK_CREATE(perf_event)");
+  s->t_attach += now_ns() - t0;
+  close(l);
+  close(pe);
 }
 
 static void one(struct state *s) {
@@ -446,11 +500,7 @@ static void one(struct state *s) {
     // The library reads the event id from tracefs on every attach; so does this.
     int pe = perf_open(PERF_TYPE_TRACEPOINT, read_number(s->idpath), 0, 0);
     if (pe < 0) die("perf_event_open(tracepoint)");
-    int l = link_create(s->prog, pe, K_BPF_PERF_EVENT, 0, NULL, 0);
-    if (l < 0) die("BPF_LINK_CREATE(perf_event)");
-    s->t_attach += now_ns() - t0;
-    close(l);
-    close(pe);
+    perf_link_cycle(s, pe, t0);
   } else if (!strcmp(c, "raw_tp")) {
     union bpf_attr a;
     memset(&a, 0, sizeof(a));
@@ -482,6 +532,29 @@ static void one(struct state *s) {
         (uintptr_t)s->path, (uintptr_t)s->offsets, 0, 0, s->k, 0, 0};
     int l = link_create(s->prog, 0, K_BPF_TRACE_UPROBE_MULTI, 0, &um, sizeof(um));
     if (l < 0) die("BPF_LINK_CREATE(uprobe_multi)");
+    s->t_attach += now_ns() - t0;
+    close(l);
+  } else if (!strcmp(c, "kprobe")) {
+    int pe = perf_open(s->pmu, s->config, (uintptr_t)s->path, 0);
+    if (pe < 0) die("perf_event_open(kprobe)");
+    perf_link_cycle(s, pe, t0);
+  } else if (!strcmp(c, "kprobe_multi")) {
+    struct { uint32_t flags, cnt; uint64_t syms, addrs, cookies; } km = {0, s->k, (uintptr_t)s->syms, 0, 0};
+    int l = link_create(s->prog, 0, K_BPF_TRACE_KPROBE_MULTI, 0, &km, sizeof(km));
+    if (l < 0) die("BPF_LINK_CREATE(kprobe_multi)");
+    s->t_attach += now_ns() - t0;
+    close(l);
+  } else if (!strcmp(c, "fentry")) {
+    int l;
+    if (s->k) {
+      l = link_create(s->prog, 0, K_BPF_TRACE_FENTRY, 0, NULL, 0);
+    } else {
+      union bpf_attr a;
+      memset(&a, 0, sizeof(a));
+      a.raw_tracepoint.prog_fd = s->prog;
+      l = sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a));
+    }
+    if (l < 0) die("attach fentry");
     s->t_attach += now_ns() - t0;
     close(l);
   } else if (!strcmp(c, "btf.first")) {

@@ -9,6 +9,7 @@ import { attachCgroup, attachSocketFilter, detachSocketFilter, type Link } from 
 import { withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
 import { ret, tpBtfId, type BenchEnv } from './env.js';
+import { kprobeCases } from './kprobe-cases.js';
 import { landing, type LandingLinkApi } from './link-api.js';
 import type { NativeCase } from './native.js';
 import type { Cycle, Plan } from './sampler.js';
@@ -406,6 +407,7 @@ export function allCases(env: BenchEnv, opts: { separateUprobeMax: number }): Be
       target: msTarget,
     });
   }
+  cases.push(...kprobeCases(env, group));
 
   // --- vmlinux BTF ---
   const vmlinux = '/sys/kernel/btf/vmlinux';
