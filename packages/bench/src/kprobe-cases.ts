@@ -109,7 +109,6 @@ export function kprobeCases(env: BenchEnv, group: string): BenchCase[] {
             },
           }),
       target: msTarget,
-      note: 'kprobeMulti() re-reads available_filter_functions on every attach to name unattachable symbols; C and sys.linkCreate pass the names as they are',
     });
   }
   const fentry = unsupported('fentry');
