@@ -11,7 +11,7 @@
 //   <!-- needs: kprobe, lsm -->   the example runs only where @bpfkit/link's feature(kind) says each
 //                                 kind is supported; elsewhere it is type-checked and the log says why not.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The packages whose README examples are checked. */
@@ -21,7 +21,7 @@ const RUN_TIMEOUT_MS = 60_000;
 
 /** The fenced blocks of a Markdown file: `{ lang, code, marker? }`, marker from the comment before it. */
 export function codeBlocks(markdown) {
-  return [...markdown.matchAll(/^(?:<!-- ([\w]+)(?:: ([^>]*?))? -->\n)?```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({
+  return [...markdown.matchAll(/^(?:<!-- (\w+)(?:: ([^>]*?))? -->\n)?```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({
     lang: m[3],
     code: m[4],
     ...(m[1] ? { marker: { key: m[1], value: (m[2] ?? '').trim() } } : {}),

@@ -80,16 +80,8 @@ function attachableFunctions(): Set<string> | undefined {
   return names;
 }
 
-/**
- * The symbols of `syms` that `attachable` lacks. Throws UnattachableSymbolsError when some are
- * missing and `refusal` is the kernel's (the attach failed), or when all are.
- */
-function unattachable(syms: string[], attachable: Set<string>, what: string, refusal?: SyscallError): string[] {
-  const missing = syms.filter((s) => !attachable.has(s));
-  if (missing.length > 0 && (refusal || missing.length === syms.length)) {
-    throw new UnattachableSymbolsError(missing, `${what}: ${missing.length} of ${syms.length} symbols are not functions ftrace can hook (not in the kernel, inlined, or notrace)`, refusal);
-  }
-  return missing;
+function unattachableError(missing: string[], total: number, what: string, refusal?: SyscallError): UnattachableSymbolsError {
+  return new UnattachableSymbolsError(missing, `${what}: ${missing.length} of ${total} symbols are not functions ftrace can hook (not in the kernel, inlined, or notrace)`, refusal);
 }
 
 function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean): KprobeMultiLink {
@@ -123,8 +115,9 @@ function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean
   if (opts.skipUnattachable && syms.length > 0) {
     const attachable = attachableFunctions();
     if (attachable) {
-      skipped = unattachable(syms, attachable, what);
       const keep = syms.map((s) => attachable.has(s));
+      skipped = syms.filter((_, i) => !keep[i]);
+      if (skipped.length === syms.length) throw unattachableError(skipped, syms.length, what);
       syms = syms.filter((_, i) => keep[i]);
       if (cookies.length > 0) cookies.splice(0, cookies.length, ...cookies.filter((_, i) => keep[i]));
     }
@@ -148,7 +141,8 @@ function attachMulti(program: ProgramRef, opts: KprobeMultiOptions, ret: boolean
   } catch (err) {
     if (err instanceof SyscallError && syms.length > 0 && (err.errno === Errno.ESRCH || err.errno === Errno.EINVAL)) {
       const attachable = attachableFunctions();
-      if (attachable) unattachable(syms, attachable, what, err);
+      const missing = attachable ? syms.filter((s) => !attachable.has(s)) : [];
+      if (missing.length > 0) throw unattachableError(missing, syms.length, what, err);
     }
     if (err instanceof SyscallError && err.errno === Errno.ESRCH) {
       throw new SymbolNotFoundError(syms.length ? syms.join(', ') : 'one of the addresses', { detail: `${context}: the kernel found no function for one or more of them`, cause: err });
