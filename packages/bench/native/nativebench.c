@@ -528,8 +528,12 @@ static void one(struct state *s) {
       close(s->fds[2 * i]);
     }
   } else if (!strcmp(c, "uprobe_multi")) {
-    struct { uint64_t path, offsets, ref_ctr, cookies; uint32_t cnt, flags, pid; } um = {
-        (uintptr_t)s->path, (uintptr_t)s->offsets, 0, 0, s->k, 0, 0};
+    // Zeroed whole: its 4 bytes of tail padding land in the attr, where the kernel wants zeros.
+    struct { uint64_t path, offsets, ref_ctr, cookies; uint32_t cnt, flags, pid; } um;
+    memset(&um, 0, sizeof(um));
+    um.path = (uintptr_t)s->path;
+    um.offsets = (uintptr_t)s->offsets;
+    um.cnt = s->k;
     int l = link_create(s->prog, 0, K_BPF_TRACE_UPROBE_MULTI, 0, &um, sizeof(um));
     if (l < 0) die("BPF_LINK_CREATE(uprobe_multi)");
     s->t_attach += now_ns() - t0;
