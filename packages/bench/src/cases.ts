@@ -8,6 +8,7 @@ import { ElfFile } from '@bpfkit/elf';
 import { attachCgroup, attachSocketFilter, detachSocketFilter, type Link } from '@bpfkit/link';
 import { withNetns } from '@bpfkit/netlink';
 import * as sys from '@bpfkit/sys';
+import { tracefsPath } from '@bpfkit/tracefs';
 import { ret, tpBtfId, type BenchEnv } from './env.js';
 import { kprobeCases } from './kprobe-cases.js';
 import { landing, type LandingLinkApi } from './link-api.js';
@@ -66,11 +67,10 @@ const TRACEPOINTS = [
 
 /** Tracepoints this kernel has (syscall tracepoints need CONFIG_FTRACE_SYSCALLS), the first first. */
 export function tracepointNames(): { group: string; name: string; idPath: string }[] {
-  for (const root of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
-    const found = TRACEPOINTS.map(([group, name]) => ({ group, name, idPath: `${root}/events/${group}/${name}/id` })).filter((t) => existsSync(t.idPath));
-    if (found.length) return found;
-  }
-  throw new NotSupportedError('tracefs', { detail: 'no tracepoint found (mount -t tracefs none /sys/kernel/tracing)' });
+  const root = tracefsPath();
+  const found = TRACEPOINTS.map(([group, name]) => ({ group, name, idPath: `${root}/events/${group}/${name}/id` })).filter((t) => existsSync(t.idPath));
+  if (found.length === 0) throw new NotSupportedError('tracepoints', { detail: `none of ${TRACEPOINTS.map((t) => t.join('/')).join(', ')} in ${root}/events` });
+  return found;
 }
 
 const tracepointName = (): { group: string; name: string; idPath: string } => tracepointNames()[0]!;

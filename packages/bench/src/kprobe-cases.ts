@@ -8,6 +8,7 @@ import { NotSupportedError } from '@bpfkit/errors';
 import { AttachType, ProgramType } from '@bpfkit/ebpf';
 import { attachTracing, feature, kprobe, kprobeMulti, kretprobe, type AttachKind, type Link } from '@bpfkit/link';
 import * as sys from '@bpfkit/sys';
+import { tracefsPath } from '@bpfkit/tracefs';
 import type { BenchCase } from './cases.js';
 import type { BenchEnv } from './env.js';
 import type { Cycle, Plan } from './sampler.js';
@@ -46,10 +47,10 @@ function multiSymbols(dir: string): (k: number) => { symbols: string[]; file: st
 }
 
 function attachableCandidates(): string[] {
-  const root = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'].find((r) => existsSync(`${r}/available_filter_functions`));
-  if (!root) throw new NotSupportedError('available_filter_functions', { detail: 'no tracefs with a function list' });
-  const counts = new globalThis.Map<string, number>();
-  for (const line of readFileSync(`${root}/available_filter_functions`, 'latin1').split('\n')) {
+  const list = `${tracefsPath()}/available_filter_functions`;
+  if (!existsSync(list)) throw new NotSupportedError('available_filter_functions', { detail: 'tracefs has no function list (no function tracer)' });
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(list, 'latin1').split('\n')) {
     const name = line.split(/[\s[]/, 1)[0]!;
     // A module's function ("name [mod]") counts as a duplicate: it may be unloaded mid-run.
     if (name) counts.set(name, (counts.get(name) ?? 0) + (line.includes('[') ? 2 : 1));

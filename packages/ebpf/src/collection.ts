@@ -9,6 +9,7 @@ import { Map } from './map.js';
 import { withMemlock } from './memlock.js';
 import { PinType, type MapSpec } from './map-spec.js';
 import { Program } from './program.js';
+import { kernelSyscalls } from './syscalls.js';
 import { ProgramType } from './types.js';
 import { VerifierError } from './verifier-error.js';
 import { encodeScalar } from './variable-spec.js';
@@ -146,7 +147,7 @@ function kernelBTF(spec: CollectionSpec): { fd: sys.FD; data: Uint8Array } | und
   const raw = spec.types.data;
   for (const data of [raw, sanitizeBTF(raw)]) {
     try {
-      return { fd: withMemlock(() => sys.btfLoad({ btf: data })), data };
+      return { fd: kernelSyscalls.btfLoad({ btf: data }), data };
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
     }

@@ -99,7 +99,7 @@ export class BpfMap extends FdObject {
     const maxEntries = u32Option(opts.maxEntries, 'maxEntries', true)!;
     let btfFd: sys.FD | undefined;
     try {
-      if (opts.btf) btfFd = withMemlock(() => sys.btfLoad({ btf: opts.btf!.data }));
+      if (opts.btf) btfFd = kernelSyscalls.btfLoad({ btf: opts.btf.data });
       const fd = withMemlock(() => sys.mapCreate({
         mapType: type as MapType,
         keySize,
@@ -319,7 +319,7 @@ function createStructOps(opts: MapCreateOptions, name: string, flags: number): B
   }
   const fds: sys.FD[] = [];
   try {
-    const btfFd = withMemlock(() => sys.btfLoad({ btf: opts.btf?.data ?? placeholderBTF() }));
+    const btfFd = kernelSyscalls.btfLoad({ btf: opts.btf?.data ?? placeholderBTF() });
     fds.push(btfFd);
     let objFd: sys.FD | undefined;
     if (found.module !== undefined) {
